@@ -1,0 +1,114 @@
+"""REST API conventions shared by every domain.
+
+Every 4xx has the same body, ``{"error": {"code", "message", "fields"}}``, so a
+mobile client needs one error parser for the whole API.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from django.core.exceptions import PermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import Http404, HttpRequest, JsonResponse
+from rest_framework import exceptions, status
+from rest_framework.response import Response
+from rest_framework.views import exception_handler as drf_exception_handler
+
+log = logging.getLogger(__name__)
+
+
+class BadRequest(exceptions.APIException):
+    """A 400 with a domain-specific code, e.g. ``invalid_cursor``."""
+
+    status_code = status.HTTP_400_BAD_REQUEST
+    default_code = "bad_request"
+    default_detail = "The request is invalid."
+
+    def __init__(self, message: str, code: str = "bad_request", fields: dict[str, list[str]] | None = None) -> None:
+        super().__init__(detail=message, code=code)
+        self.fields = fields or {}
+
+
+class Conflict(exceptions.APIException):
+    status_code = status.HTTP_409_CONFLICT
+    default_code = "conflict"
+    default_detail = "The request conflicts with the current state."
+
+
+def error_body(code: str, message: str, fields: dict[str, Any] | None = None) -> dict[str, Any]:
+    return {"error": {"code": code, "message": message, "fields": fields or {}}}
+
+
+def _flatten_fields(detail: Any, prefix: str = "") -> dict[str, list[str]]:
+    """DRF nests errors like its serializers; clients want ``"lines.0.quantity": [...]``."""
+    fields: dict[str, list[str]] = {}
+    if isinstance(detail, dict):
+        for key, value in detail.items():
+            name = f"{prefix}.{key}" if prefix else str(key)
+            fields.update(_flatten_fields(value, name))
+    elif isinstance(detail, list):
+        if all(not isinstance(item, (dict, list)) for item in detail):
+            fields[prefix or "non_field_errors"] = [str(item) for item in detail]
+        else:
+            for index, item in enumerate(detail):
+                fields.update(_flatten_fields(item, f"{prefix}.{index}" if prefix else str(index)))
+    else:
+        fields[prefix or "non_field_errors"] = [str(detail)]
+    return fields
+
+
+def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
+    if isinstance(exc, DjangoValidationError):
+        exc = exceptions.ValidationError(detail=exc.message_dict if hasattr(exc, "error_dict") else exc.messages)
+    elif isinstance(exc, Http404):
+        exc = exceptions.NotFound(str(exc) or "Not found.")
+    elif isinstance(exc, PermissionDenied):
+        exc = exceptions.PermissionDenied(str(exc) or None)
+    response = drf_exception_handler(exc, context)
+    if response is None:
+        return None
+    if isinstance(exc, exceptions.ValidationError):
+        fields = _flatten_fields(exc.detail)
+        first = next(iter(fields.items()), ("", ["Invalid input."]))
+        message = first[1][0] if first[0] in ("", "non_field_errors") else f"{first[0]}: {first[1][0]}"
+        response.data = error_body("invalid", message, fields)
+    else:
+        detail = exc.detail if isinstance(exc, exceptions.APIException) else str(exc)
+        code = exc.get_codes() if isinstance(exc, exceptions.APIException) else "error"
+        if not isinstance(code, str):
+            code = "error"
+        response.data = error_body(code, str(detail), getattr(exc, "fields", None))
+    return response
+
+
+def json_404(request: HttpRequest, exception: Exception | None = None) -> JsonResponse:
+    return JsonResponse(error_body("not_found", "No such resource."), status=404)
+
+
+def json_500(request: HttpRequest) -> JsonResponse:
+    return JsonResponse(error_body("server_error", "Something went wrong on our side; please retry."), status=500)
+
+
+def int_param(request: Any, name: str, default: int, *, minimum: int = 1, maximum: int = 100) -> int:
+    """A bounded integer query parameter, or a 400 that says what is wrong."""
+    raw = request.query_params.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise BadRequest(f"{name} must be an integer.", "invalid_parameter", {name: ["Must be an integer."]}) from None
+    if not minimum <= value <= maximum:
+        message = f"Must be between {minimum} and {maximum}."
+        raise BadRequest(f"{name}: {message}", "invalid_parameter", {name: [message]})
+    return value
+
+
+def choice_param(request: Any, name: str, choices: list[str], default: str) -> str:
+    value = request.query_params.get(name) or default
+    if value not in choices:
+        message = f"Must be one of: {', '.join(choices)}."
+        raise BadRequest(f"{name}: {message}", "invalid_parameter", {name: [message]})
+    return value

@@ -1,0 +1,25 @@
+"""Top-level routes: each domain mounts its storefront pages and its API v1 module."""
+
+from django.contrib import admin
+from django.urls import include, path, re_path, register_converter
+
+from shop.core.api import json_404
+from shop.core.converters import IdConverter
+from shop.core.views import health
+
+register_converter(IdConverter, "id")
+
+handler404 = "shop.core.views.page_not_found"
+handler500 = "shop.core.views.server_error"
+
+api_v1 = [
+    path("", include("shop.catalog.api.urls")),
+    re_path(r"^.*$", json_404),  # unknown API paths get the JSON error body, even with DEBUG on
+]
+
+urlpatterns = [
+    path("admin/", admin.site.urls),
+    path("api/v1/", include(api_v1)),
+    path("healthz", health, name="health"),
+    path("", include("shop.catalog.urls")),
+]

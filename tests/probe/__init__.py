@@ -1,0 +1,1 @@
+"""A test-only app: an event consumer that a real Celery worker process can load."""
