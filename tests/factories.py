@@ -24,9 +24,9 @@ class CategoryFactory(factory.django.DjangoModelFactory):
         cls, model_class: type[Category], *args: Any, parent: Category | None = None, **kwargs: Any
     ) -> Category:
         if parent is None:
-            return model_class.add_root(**kwargs)
+            return model_class.objects.add_root(kwargs)
         parent.refresh_from_db()
-        return parent.add_child(**kwargs)
+        return model_class.objects.add_child(parent, kwargs)
 
 
 class BrandFactory(factory.django.DjangoModelFactory):
@@ -41,6 +41,7 @@ class BrandFactory(factory.django.DjangoModelFactory):
 class ProductFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = Product
+        skip_postgeneration_save = True
 
     name = factory.Sequence(lambda n: f"Product {n}")
     slug = factory.LazyAttribute(lambda o: o.name.lower().replace(" ", "-"))

@@ -50,7 +50,7 @@ def merge_schemas(schemas: Iterable[dict[str, Any]]) -> dict[str, Any]:
 
 def effective_schema(category: Any) -> dict[str, Any]:
     """The merged schema of a category and its ancestors (a treebeard node)."""
-    chain = [*category.get_ancestors(), category]
+    chain = [*type(category).objects.get_ancestors(category), category]
     return merge_schemas(node.attribute_schema or {} for node in chain)
 
 

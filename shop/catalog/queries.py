@@ -71,7 +71,7 @@ def product_with_details(product_id: int) -> Product:
 
 
 def breadcrumbs(category: Category) -> list[Category]:
-    return [*category.get_ancestors(), category]
+    return [*Category.objects.get_ancestors(category), category]
 
 
 def variant_options(skus: list[Sku]) -> dict[str, list[str]]:

@@ -91,10 +91,6 @@ def get_sku(sku_id: int) -> SkuInfo | None:
     return get_skus([sku_id]).get(int(sku_id))
 
 
-def category_path_names(category: Category) -> list[str]:
-    return [node.name for node in category.get_ancestors()] + [category.name]
-
-
 def get_products(product_ids: Iterable[int]) -> dict[int, ProductInfo]:
     ids = {int(i) for i in product_ids}
     if not ids:

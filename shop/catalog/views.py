@@ -66,7 +66,7 @@ def category(request: HttpRequest, category_id: int, slug: str | None = None) ->
         listing = queries.product_listing(
             category=node, brand_id=None, sort=sort, cursor=None, size=queries.DEFAULT_PAGE_SIZE
         )
-    children = node.get_children().filter(is_active=True)
+    children = Category.objects.get_children(node).filter(is_active=True)
     return render(
         request,
         "catalog/category.html",

@@ -44,10 +44,10 @@ class CategoryDetailSerializer(serializers.ModelSerializer):
         fields = ["id", "name", "slug", "description", "ancestors", "children", "attribute_schema"]
 
     def get_ancestors(self, category: Category) -> list[dict[str, Any]]:
-        return CategoryRefSerializer(category.get_ancestors(), many=True).data
+        return CategoryRefSerializer(Category.objects.get_ancestors(category), many=True).data
 
     def get_children(self, category: Category) -> list[dict[str, Any]]:
-        children = category.get_children().filter(is_active=True)
+        children = Category.objects.get_children(category).filter(is_active=True)
         return CategoryRefSerializer(children, many=True).data
 
     def get_attribute_schema(self, category: Category) -> dict[str, Any]:

@@ -1,0 +1,30 @@
+"""Money is an exact Decimal with a currency; mixing or floats are refused."""
+
+from decimal import Decimal
+
+import pytest
+
+from shop.core.money import Money
+
+
+def test_money_rounds_half_up_to_the_currencys_minor_unit():
+    assert Money.of("10.005", "INR").amount == Decimal("10.01")
+    assert Money.of("10.5", "JPY").amount == Decimal("11")
+
+
+def test_money_converts_to_and_from_minor_units():
+    assert Money.of("12.34", "USD").to_minor() == 1234
+    assert Money.from_minor(1234, "USD") == Money.of("12.34", "USD")
+
+
+def test_money_refuses_mixed_currencies_and_floats():
+    with pytest.raises(ValueError, match="cannot combine"):
+        Money.of(1, "USD") + Money.of(1, "EUR")
+    with pytest.raises(TypeError):
+        Money.of(1, "USD") * 1.5
+    with pytest.raises(TypeError):
+        Money(1.5, "USD")  # type: ignore[arg-type]
+
+
+def test_money_multiplies_by_quantity():
+    assert Money.of("19.99", "INR") * 3 == Money.of("59.97", "INR")
