@@ -18,7 +18,7 @@ from django.utils.text import slugify
 
 from shop.catalog.events import CategoryChanged, ProductCreated, ProductPriceChanged, ProductUpdated
 from shop.catalog.models import Brand, Category, Product, Sku
-from shop.core.events import publish
+from shop.core.events import Event, publish, publish_many
 
 # ---------------------------------------------------------------------------
 # Read side
@@ -220,14 +220,13 @@ def record_product_created(product: Product) -> None:
     publish(ProductCreated(product_id=product.id, category_id=product.category_id))
 
 
-def record_product_change(product: Product, changed: list[str], *, old_price: Decimal | None = None) -> None:
-    """Publish the events for a product already saved in the current transaction
-    (the admin saves through its forms, then calls this)."""
+def product_change_events(product: Product, changed: list[str], *, old_price: Decimal | None = None) -> list[Event]:
+    """The events that report a change to a saved product (shared by every writer)."""
     if not changed:
-        return
-    publish(ProductUpdated(product_id=product.id, fields=sorted(changed)))
+        return []
+    events: list[Event] = [ProductUpdated(product_id=product.id, fields=sorted(changed))]
     if "price" in changed and old_price != product.price:
-        publish(
+        events.append(
             ProductPriceChanged(
                 product_id=product.id,
                 sku_id=None,
@@ -236,6 +235,13 @@ def record_product_change(product: Product, changed: list[str], *, old_price: De
                 currency=product.currency,
             )
         )
+    return events
+
+
+def record_product_change(product: Product, changed: list[str], *, old_price: Decimal | None = None) -> None:
+    """Publish the events for a product already saved in the current transaction
+    (the admin saves through its forms, then calls this)."""
+    publish_many(product_change_events(product, changed, old_price=old_price))
 
 
 def record_sku_price_change(sku: Sku, old_override: Decimal | None) -> None:
