@@ -61,8 +61,11 @@ INSTALLED_APPS = [
     "rest_framework",
     "treebeard",
     "shop.core",
+    "shop.accounts",
     "shop.catalog",
 ]
+
+AUTH_USER_MODEL = "accounts.User"
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",

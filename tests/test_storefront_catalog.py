@@ -6,8 +6,8 @@ import json
 from decimal import Decimal
 
 import pytest
-from django.contrib.auth.models import User
 
+from shop.accounts.models import User
 from shop.catalog.models import Product
 from shop.core.models import OutboxEvent
 from tests.factories import CategoryFactory, ProductFactory

@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class AccountsConfig(AppConfig):
+    name = "shop.accounts"
+    label = "accounts"
+    verbose_name = "Customer accounts"
