@@ -124,3 +124,20 @@ def test_iter_products_pages_through_everything_with_category_paths():
 
     assert [info.product_id for info in seen] == [p.id for p in made]
     assert seen[0].category_path == ["Home", "Lamps"]
+
+
+def test_availability_projection_publishes_only_when_the_status_changes():
+    product = ProductFactory()
+
+    assert services.set_availability(product.id, "low_stock") is True
+    assert services.set_availability(product.id, "low_stock") is False
+
+    assert OutboxEvent.objects.filter(event_type="catalog.ProductUpdated").count() == 1
+    assert services.get_products([product.id])[product.id].availability == "low_stock"
+
+
+def test_unknown_availability_is_refused():
+    product = ProductFactory()
+
+    with pytest.raises(ValueError, match="unknown availability"):
+        services.set_availability(product.id, "plenty")

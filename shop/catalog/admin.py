@@ -67,12 +67,12 @@ class ProductAdmin(admin.ModelAdmin):
         "rating_avg",
         "updated_at",
     ]
-    list_filter = ["is_active", "fast_delivery", "currency"]
+    list_filter = ["is_active", "availability", "fast_delivery", "currency"]
     list_select_related = ["brand", "category"]
     search_fields = ["name", "external_id", "skus__code", "brand__name"]
     autocomplete_fields = ["brand"]
     raw_id_fields = ["category"]
-    readonly_fields = ["rating_avg", "rating_count", "created_at", "updated_at"]
+    readonly_fields = ["availability", "rating_avg", "rating_count", "created_at", "updated_at"]
     prepopulated_fields = {"slug": ["name"]}
     inlines = [SkuInline, ProductImageInline]
     list_per_page = 50

@@ -59,6 +59,12 @@ class Brand(models.Model):
         return self.name
 
 
+class Availability(models.TextChoices):
+    IN_STOCK = "in_stock", "In stock"
+    LOW_STOCK = "low_stock", "Only a few left"
+    OUT_OF_STOCK = "out_of_stock", "Out of stock"
+
+
 class Product(models.Model):
     """A sellable product; what is actually put in a cart is one of its SKUs."""
 
@@ -83,6 +89,12 @@ class Product(models.Model):
     attributes = models.JSONField(default=dict, blank=True)
     is_active = models.BooleanField(default=True)
     fast_delivery = models.BooleanField(default=False, help_text="Eligible for fast (next-day) delivery.")
+    availability = models.CharField(
+        max_length=20,
+        choices=Availability.choices,
+        default=Availability.IN_STOCK,
+        help_text="Projected from inventory events; inventory holds the truth.",
+    )
     rating_avg = models.DecimalField(max_digits=3, decimal_places=2, default=Decimal("0"))
     rating_count = models.PositiveIntegerField(default=0)
     created_at = models.DateTimeField(auto_now_add=True)

@@ -17,7 +17,7 @@ from django.db import transaction
 from django.utils.text import slugify
 
 from shop.catalog.events import CategoryChanged, ProductCreated, ProductPriceChanged, ProductUpdated
-from shop.catalog.models import Brand, Category, Product, Sku
+from shop.catalog.models import Availability, Brand, Category, Product, Sku
 from shop.core.events import Event, publish, publish_many
 
 # ---------------------------------------------------------------------------
@@ -55,6 +55,7 @@ class ProductInfo:
     attributes: dict[str, Any]
     is_active: bool
     fast_delivery: bool
+    availability: str  # "in_stock" | "low_stock" | "out_of_stock"
     rating_avg: Decimal
     rating_count: int
     created_at: datetime
@@ -131,6 +132,7 @@ def _product_info(product: Product, paths: dict[int, list[str]]) -> ProductInfo:
         attributes=dict(product.attributes),
         is_active=product.is_active,
         fast_delivery=product.fast_delivery,
+        availability=product.availability,
         rating_avg=product.rating_avg,
         rating_count=product.rating_count,
         created_at=product.created_at,
@@ -264,6 +266,21 @@ def set_rating(product_id: int, rating_avg: Decimal, rating_count: int) -> None:
     updated = Product.objects.filter(id=product_id).update(rating_avg=rating_avg, rating_count=rating_count)
     if updated:
         publish(ProductUpdated(product_id=product_id, fields=["rating_avg", "rating_count"]))
+
+
+@transaction.atomic
+def set_availability(product_id: int, availability: str) -> bool:
+    """Project inventory's availability onto the product; True if it changed.
+
+    Publishes only when the status changes (not on every unit sold), so list
+    caches and search documents are not churned by ordinary sales.
+    """
+    if availability not in Availability.values:
+        raise ValueError(f"unknown availability {availability!r}")
+    updated = Product.objects.filter(id=product_id).exclude(availability=availability).update(availability=availability)
+    if updated:
+        publish(ProductUpdated(product_id=product_id, fields=["availability"]))
+    return bool(updated)
 
 
 def record_category_change(category: Category) -> None:

@@ -66,7 +66,19 @@ class ProductListItemSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Product
-        fields = ["id", "name", "slug", "brand", "price", "list_price", "currency", "rating", "fast_delivery", "image"]
+        fields = [
+            "id",
+            "name",
+            "slug",
+            "brand",
+            "price",
+            "list_price",
+            "currency",
+            "rating",
+            "fast_delivery",
+            "availability",
+            "image",
+        ]
 
     def get_image(self, product: Product) -> str:
         return image_url(product.id)
@@ -120,6 +132,7 @@ class ProductDetailSerializer(serializers.ModelSerializer):
             "currency",
             "attributes",
             "fast_delivery",
+            "availability",
             "rating",
             "images",
             "skus",
