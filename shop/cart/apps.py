@@ -1,0 +1,10 @@
+from django.apps import AppConfig
+
+
+class CartConfig(AppConfig):
+    name = "shop.cart"
+    label = "cart"
+    verbose_name = "Carts"
+
+    def ready(self) -> None:
+        pass

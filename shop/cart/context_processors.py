@@ -1,0 +1,2 @@
+def mini_cart(request):
+    return {}
