@@ -14,6 +14,8 @@ handler500 = "shop.core.views.server_error"
 
 api_v1 = [
     path("", include("shop.catalog.api.urls")),
+    path("", include("shop.cart.api.urls")),
+    path("", include("shop.accounts.api.urls")),
     re_path(r"^.*$", json_404),  # unknown API paths get the JSON error body, even with DEBUG on
 ]
 
@@ -22,4 +24,6 @@ urlpatterns = [
     path("api/v1/", include(api_v1)),
     path("healthz", health, name="health"),
     path("", include("shop.catalog.urls")),
+    path("", include("shop.cart.urls")),
+    path("", include("shop.accounts.urls")),
 ]

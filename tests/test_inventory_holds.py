@@ -41,12 +41,14 @@ def test_reserve_holds_every_line_and_reduces_availability(strategy, warehouse):
 
     result = services.reserve("order-1", [Line(1, 2), Line(2, 3)], timedelta(minutes=5))
 
-    assert result.ok and result.status == "held"
+    assert result.ok
+    assert result.status == "held"
     assert {(line.sku_id, line.quantity) for line in result.lines} == {(1, 2), (2, 3)}
     assert (level(1, warehouse).on_hand, level(1, warehouse).reserved) == (5, 2)
     assert services.stock_of([1, 2])[2].available == 0
     [event] = events_of("inventory.StockReserved")
-    assert event["reference"] == "order-1" and event["sku_ids"] == [1, 2]
+    assert event["reference"] == "order-1"
+    assert event["sku_ids"] == [1, 2]
 
 
 def test_reserve_is_all_or_nothing_across_skus(strategy, warehouse):
@@ -127,7 +129,8 @@ def test_commit_turns_the_hold_into_a_sale(warehouse):
 
     result = services.commit("order-1")
 
-    assert result.ok and result.status == "committed"
+    assert result.ok
+    assert result.status == "committed"
     row = level(1, warehouse)
     assert (row.on_hand, row.reserved) == (3, 0)
     sale = LedgerEntry.objects.get(kind="sale")
@@ -144,7 +147,8 @@ def test_commit_is_idempotent(warehouse):
 
     again = services.commit("order-1")
 
-    assert again.ok and again.status == "committed"
+    assert again.ok
+    assert again.status == "committed"
     assert level(1, warehouse).on_hand == 3
     assert LedgerEntry.objects.filter(kind="sale").count() == 1
     assert len(events_of("inventory.StockCommitted")) == 1
@@ -157,8 +161,10 @@ def test_release_gives_the_units_back_and_is_idempotent(warehouse):
     first = services.release("order-1")
     again = services.release("order-1")
 
-    assert first.ok and first.status == "released"
-    assert again.ok and again.status == "released"
+    assert first.ok
+    assert first.status == "released"
+    assert again.ok
+    assert again.status == "released"
     assert (level(1, warehouse).on_hand, level(1, warehouse).reserved) == (5, 0)
     [event] = events_of("inventory.StockReleased")
     assert event["reason"] == "released"
@@ -171,7 +177,8 @@ def test_a_released_hold_cannot_be_committed(warehouse):
 
     result = services.commit("order-1")
 
-    assert not result.ok and result.error == "released"
+    assert not result.ok
+    assert result.error == "released"
     assert level(1, warehouse).on_hand == 5
 
 
@@ -182,7 +189,8 @@ def test_a_committed_hold_cannot_be_released(warehouse):
 
     result = services.release("order-1")
 
-    assert not result.ok and result.error == "committed"
+    assert not result.ok
+    assert result.error == "committed"
     assert level(1, warehouse).on_hand == 3
 
 
@@ -203,7 +211,8 @@ def test_an_expired_hold_cannot_be_committed_and_its_units_come_back(warehouse):
 
     result = services.commit("order-1")
 
-    assert not result.ok and result.error == "expired"
+    assert not result.ok
+    assert result.error == "expired"
     assert (level(1, warehouse).on_hand, level(1, warehouse).reserved) == (5, 0)
     assert Hold.objects.get(reference="order-1").status == "expired"
     assert events_of("inventory.StockReleased")[0]["reason"] == "expired"
@@ -248,7 +257,8 @@ def test_a_retried_reserve_after_expiry_reports_the_expiry(warehouse):
 
     result = services.reserve("order-1", [Line(1, 2)])
 
-    assert not result.ok and result.status == "expired"
+    assert not result.ok
+    assert result.status == "expired"
 
 
 def test_hold_status_reports_a_hold(warehouse):
@@ -257,7 +267,9 @@ def test_hold_status_reports_a_hold(warehouse):
 
     status = services.hold_status("order-1")
 
-    assert status.ok and status.status == "held" and status.lines[0].quantity == 2
+    assert status.ok
+    assert status.status == "held"
+    assert status.lines[0].quantity == 2
 
 
 # --- allocation policy --------------------------------------------------------------------------

@@ -5,6 +5,3 @@ class CartConfig(AppConfig):
     name = "shop.cart"
     label = "cart"
     verbose_name = "Carts"
-
-    def ready(self) -> None:
-        pass
