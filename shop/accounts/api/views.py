@@ -66,7 +66,7 @@ class TokenView(APIView):
         return _signed_in(request, user, status.HTTP_200_OK)
 
     def delete(self, request: Request) -> Response:
-        if not request.user.is_authenticated:
+        if request.user is None or not request.user.is_authenticated:
             return Response(status=status.HTTP_204_NO_CONTENT)
         Token.objects.filter(user=request.user).delete()
         return Response(status=status.HTTP_204_NO_CONTENT)

@@ -24,7 +24,7 @@ from shop.core.api import BadRequest, error_body
 def _owner(request: Request, *, change: bool) -> tuple[CartOwner, str | None]:
     """The cart's owner and the guest token to report; a bad token is a 400."""
     header = request.headers.get(services.TOKEN_HEADER)
-    if header and not request.user.is_authenticated and services.cart_id_from_token(header) is None:
+    if header and owner_of(request).is_guest and services.cart_id_from_token(header) is None:
         raise BadRequest(
             "X-Cart-Token is not a token this store issued; drop it to start a new cart.",
             "invalid_cart_token",
