@@ -21,19 +21,19 @@ import random
 import time
 from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.db import IntegrityError, transaction
-from django.db.models import F, Q, QuerySet
+from django.db.models import F, Q
 from django.utils import timezone
 
 from shop.core.events import publish, publish_many
 from shop.inventory.allocation import allocate, shortages
 from shop.inventory.events import StockCommitted, StockReleased, StockReserved
-from shop.inventory.models import Hold, HoldLine, LedgerEntry, StockLevel, Warehouse
+from shop.inventory.models import Hold, HoldLine, LedgerEntry, StockLevel
 from shop.inventory.types import (
     COMMITTED,
     EXPIRED,
@@ -84,7 +84,7 @@ def reserve(
         raise ImproperlyConfigured(f"INVENTORY_LOCKING must be {PESSIMISTIC!r} or {OPTIMISTIC!r}, not {strategy!r}")
     attempt = _reserve_optimistic if strategy == OPTIMISTIC else _reserve_locked
     try:
-        return attempt(reference, requested, expires_in, _warehouse_order(prefer_zone))
+        return attempt(reference, requested, expires_in, prefer_zone)
     except IntegrityError:
         # A concurrent call with the same reference inserted the hold first.
         replay = _replay(reference, requested)
@@ -194,29 +194,43 @@ def _check_ttl(ttl: timedelta | None) -> timedelta:
 # --- reserve -----------------------------------------------------------------------------------
 
 
-def _warehouse_order(prefer_zone: str) -> list[int]:
-    """Active warehouses, most preferred first: the shopper's zone, then priority, then id."""
-    rows = Warehouse.objects.filter(is_active=True).values_list("id", "zone", "priority")
-    ranked = sorted(rows, key=lambda row: (bool(prefer_zone) and row[1] != prefer_zone, row[2], row[0]))
-    return [warehouse_id for warehouse_id, _zone, _priority in ranked]
+@dataclass(frozen=True)
+class _Snapshot:
+    """The candidate stock rows of a request, read in lock order."""
+
+    available: dict[tuple[int, int], int]
+    versions: dict[tuple[int, int], int]
+    warehouse_order: list[int]  # most preferred first: the shopper's zone, then priority, then id
 
 
-def _candidates(requested: dict[int, int], order: list[int]) -> QuerySet[StockLevel]:
-    return (
-        StockLevel.objects.filter(sku_id__in=list(requested), warehouse_id__in=order)
+def _read(requested: dict[int, int], prefer_zone: str, *, lock: bool) -> _Snapshot:
+    """One query: the rows of the requested SKUs in active warehouses, with
+    what the allocation policy needs to rank their warehouses."""
+    queryset = (
+        StockLevel.objects.filter(sku_id__in=list(requested), warehouse__is_active=True)
         .order_by("sku_id", "warehouse_id")
-        .values_list("sku_id", "warehouse_id", "on_hand", "reserved", "version")
+        .values_list(
+            "sku_id", "warehouse_id", "on_hand", "reserved", "version", "warehouse__zone", "warehouse__priority"
+        )
+    )
+    if lock:
+        queryset = queryset.select_for_update(of=("self",))  # the stock rows, not the warehouses
+    rows = list(queryset)
+    ranks = {row[1]: (bool(prefer_zone) and row[5] != prefer_zone, row[6], row[1]) for row in rows}
+    return _Snapshot(
+        available={(row[0], row[1]): row[2] - row[3] for row in rows},
+        versions={(row[0], row[1]): row[4] for row in rows},
+        warehouse_order=sorted(ranks, key=ranks.__getitem__),
     )
 
 
-def _reserve_locked(reference: str, requested: dict[int, int], expires_in: timedelta, order: list[int]) -> HoldResult:
+def _reserve_locked(reference: str, requested: dict[int, int], expires_in: timedelta, prefer_zone: str) -> HoldResult:
     with transaction.atomic():
-        rows = list(_candidates(requested, order).select_for_update())
-        available = {(sku_id, wid): on_hand - reserved for sku_id, wid, on_hand, reserved, _v in rows}
-        short = shortages(requested, available)
+        snapshot = _read(requested, prefer_zone, lock=True)
+        short = shortages(requested, snapshot.available)
         if short:
             return _rejected(reference, requested, short)
-        plan = allocate(requested, available, order)
+        plan = allocate(requested, snapshot.available, snapshot.warehouse_order)
         now = timezone.now()
         for sku_id, warehouse_id, quantity in plan:
             StockLevel.objects.filter(sku_id=sku_id, warehouse_id=warehouse_id).update(
@@ -226,16 +240,15 @@ def _reserve_locked(reference: str, requested: dict[int, int], expires_in: timed
 
 
 def _reserve_optimistic(
-    reference: str, requested: dict[int, int], expires_in: timedelta, order: list[int]
+    reference: str, requested: dict[int, int], expires_in: timedelta, prefer_zone: str
 ) -> HoldResult:
     for attempt in range(settings.INVENTORY_CAS_MAX_ATTEMPTS):
-        rows = list(_candidates(requested, order))
-        available = {(sku_id, wid): on_hand - reserved for sku_id, wid, on_hand, reserved, _v in rows}
-        versions = {(sku_id, wid): version for sku_id, wid, _oh, _r, version in rows}
-        short = shortages(requested, available)
+        snapshot = _read(requested, prefer_zone, lock=False)
+        short = shortages(requested, snapshot.available)
         if short:
             return _rejected(reference, requested, short)
-        plan = allocate(requested, available, order)
+        plan = allocate(requested, snapshot.available, snapshot.warehouse_order)
+        versions = snapshot.versions
         try:
             with transaction.atomic():
                 now = timezone.now()
