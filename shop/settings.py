@@ -230,6 +230,11 @@ CELERY_BEAT_SCHEDULE["inventory-release-expired-holds"] = {
     "schedule": INVENTORY_SWEEP_INTERVAL_SECONDS,
     "options": {"expires": INVENTORY_SWEEP_INTERVAL_SECONDS * 5},  # a backlog of sweeps is pointless
 }
+INVENTORY_HOLD_RETENTION_DAYS = int(os.environ.get("INVENTORY_HOLD_RETENTION_DAYS", "30"))
+CELERY_BEAT_SCHEDULE["inventory-prune-closed-holds"] = {
+    "task": "shop.inventory.tasks.prune_closed_holds",
+    "schedule": 24 * 3600.0,
+}
 
 # Cart (shop.cart, docs/cart.md)
 CART_GUEST_TTL_SECONDS = int(os.environ.get("CART_GUEST_TTL_SECONDS", str(7 * 24 * 3600)))

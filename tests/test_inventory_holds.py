@@ -13,6 +13,7 @@ from shop.core.models import OutboxEvent
 from shop.inventory import services
 from shop.inventory.models import Hold, LedgerEntry, StockLevel
 from shop.inventory.services import Line
+from shop.inventory.tasks import prune_closed_holds
 from tests.factories_inventory import WarehouseFactory, level, stock
 
 pytestmark = pytest.mark.django_db
@@ -387,3 +388,17 @@ def test_availability_statuses_and_the_best_over_a_group(settings, warehouse):
         "c": "in_stock",
         "d": "out_of_stock",
     }
+
+
+def test_closed_holds_are_pruned_after_the_retention_period(warehouse):
+    stock(1, warehouse, 5)
+    for reference in ("old", "recent", "open"):
+        services.reserve(reference, [Line(1, 1)])
+    services.commit("old")
+    services.release("recent")
+    Hold.objects.filter(reference="old").update(closed_at=timezone.now() - timedelta(days=40))
+
+    assert prune_closed_holds() == 1
+
+    assert sorted(Hold.objects.values_list("reference", flat=True)) == ["open", "recent"]
+    assert LedgerEntry.objects.filter(reference="old").exists()  # the sale stays on record

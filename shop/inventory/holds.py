@@ -153,6 +153,19 @@ def release_expired(batch: int = EXPIRY_BATCH) -> int:
             return released
 
 
+def prune_closed(older_than: timedelta, chunk: int = 5000) -> int:
+    """Delete holds closed longer ago than ``older_than`` (their lines go with
+    them), in bounded chunks; the ledger keeps what was sold."""
+    cutoff = timezone.now() - older_than
+    deleted = 0
+    while True:
+        ids = list(Hold.objects.filter(closed_at__lt=cutoff).values_list("id", flat=True)[:chunk])
+        if not ids:
+            return deleted
+        Hold.objects.filter(id__in=ids).delete()
+        deleted += len(ids)
+
+
 # --- validation --------------------------------------------------------------------------------
 
 

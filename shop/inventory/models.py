@@ -87,6 +87,7 @@ class Hold(models.Model):
             # The sweeper's query: only open holds are indexed, so the index stays small.
             models.Index(fields=["expires_at"], name="hold_open_expiry_idx", condition=models.Q(status=types.HELD)),
             models.Index(fields=["status", "-created_at"], name="hold_status_created_idx"),
+            models.Index(fields=["closed_at"], name="hold_closed_idx", condition=models.Q(closed_at__isnull=False)),
         ]
 
     def __str__(self) -> str:

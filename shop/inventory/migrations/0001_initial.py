@@ -89,7 +89,7 @@ class Migration(migrations.Migration):
                 ('closed_at', models.DateTimeField(blank=True, null=True)),
             ],
             options={
-                'indexes': [models.Index(condition=models.Q(('status', 'held')), fields=['expires_at'], name='hold_open_expiry_idx'), models.Index(fields=['status', '-created_at'], name='hold_status_created_idx')],
+                'indexes': [models.Index(condition=models.Q(('status', 'held')), fields=['expires_at'], name='hold_open_expiry_idx'), models.Index(fields=['status', '-created_at'], name='hold_status_created_idx'), models.Index(condition=models.Q(('closed_at__isnull', False)), fields=['closed_at'], name='hold_closed_idx')],
             },
         ),
         # The stock table is hash-partitioned by sku_id (docs/inventory.md), which Django's
