@@ -63,6 +63,7 @@ INSTALLED_APPS = [
     "shop.core",
     "shop.accounts",
     "shop.catalog",
+    "shop.orders",
 ]
 
 AUTH_USER_MODEL = "accounts.User"
