@@ -66,6 +66,8 @@ INSTALLED_APPS = [
     "rest_framework.authtoken",
     "shop.inventory",
     "shop.cart",
+    "shop.orders",
+    "shop.checkout",
 ]
 
 AUTH_USER_MODEL = "accounts.User"
