@@ -139,7 +139,7 @@ class FraudPolicy(models.Model):
     unverified_weight = models.FloatField(default=0.4, help_text="Not a verified purchase.")
     rating_deviation_weight = models.FloatField(default=1.0, help_text="Distance from the product's mean rating.")
     rating_deviation_min_reviews = models.PositiveIntegerField(default=3)
-    near_duplicate_weight = models.FloatField(default=4.0, help_text="Same text as another account's recent review.")
+    near_duplicate_weight = models.FloatField(default=5.0, help_text="Same text as another account's recent review.")
     near_duplicate_days = models.PositiveIntegerField(default=30)
     burst_weight = models.FloatField(default=1.5, help_text="Many reviews of the same product within the hour.")
     burst_cap = models.PositiveIntegerField(default=20, help_text="This many others in the hour is the full weight.")

@@ -128,7 +128,7 @@ class TextModel:
     def score(self, text: str, top: int = 6) -> TextScore:
         """The probability that ``text`` is fake and the n-grams that pushed it there."""
         vector = self.pipeline.named_steps["features"].transform([text]).tocsr()
-        logit = float(vector @ self.coefficients + self.pipeline.named_steps["classifier"].intercept_[0])
+        logit = float((vector @ self.coefficients)[0] + self.pipeline.named_steps["classifier"].intercept_[0])
         probability = float(1.0 / (1.0 + np.exp(-logit)))
         contributions = vector.data * self.coefficients[vector.indices]
         strongest = np.argsort(-np.abs(contributions))[:top]
