@@ -101,4 +101,3 @@ def test_simultaneous_publications_on_one_product_are_all_counted():
     assert Review.objects.filter(status=ReviewStatus.PUBLISHED).count() == 5
     product.refresh_from_db()
     assert (product.rating_avg, product.rating_count) == (Decimal("3.00"), 5)
-

@@ -136,7 +136,9 @@ def test_my_reviews_shows_my_reviews_with_their_status(client):
 
     html = client.get("/reviews/mine/").content.decode()
 
-    assert "Keeps tea hot" in html and "Steel bottle" in html and "Pending" in html
+    assert "Keeps tea hot" in html
+    assert "Steel bottle" in html
+    assert "Pending" in html
     assert "Someone else" not in html
 
 

@@ -34,7 +34,5 @@ def test_the_gate_runs_in_the_worker_and_the_rating_reaches_the_catalog(celery_w
 
     services.moderate([review.id], approve=True, staff_id=1)
 
-    wait_until(
-        lambda: Product.objects.filter(id=product.id, rating_count=1).exists(), message="the catalog's rating"
-    )
+    wait_until(lambda: Product.objects.filter(id=product.id, rating_count=1).exists(), message="the catalog's rating")
     assert Product.objects.get(id=product.id).rating_avg == 4
