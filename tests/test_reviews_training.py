@@ -6,7 +6,7 @@ import io
 
 import pytest
 from django.conf import settings
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 
 from shop.reviews.fraud import registry, text_model
 from shop.reviews.models import FraudModel
@@ -17,9 +17,10 @@ needs_data = pytest.mark.skipif(
     not (DATA / text_model.SALMINEN_FILE).exists() or not (DATA / text_model.OTT_FILE).exists(),
     reason=f"no review data sets in {DATA}",
 )
-pytestmark = [pytest.mark.django_db, needs_data]
+pytestmark = pytest.mark.django_db
 
 
+@needs_data
 def test_both_data_sets_load_with_their_labels():
     salminen = text_model.load_salminen()
     ott = text_model.load_ott()
@@ -29,6 +30,7 @@ def test_both_data_sets_load_with_their_labels():
     assert sum(ott.labels) == 800
 
 
+@needs_data
 @pytest.mark.usefixtures("model_dir")
 def test_the_command_trains_on_salminen_only_evaluates_and_makes_the_version_current():
     out = io.StringIO()
@@ -51,3 +53,16 @@ def test_the_command_trains_on_salminen_only_evaluates_and_makes_the_version_cur
 
     assert FraudModel.objects.count() == 1
     assert "already current" in out.getvalue()
+
+
+@pytest.mark.usefixtures("model_dir")
+def test_a_first_start_without_the_data_warns_and_trains_nothing(settings, tmp_path):
+    settings.SHARED_DATA_DIR = tmp_path / "nowhere"
+    err = io.StringIO()
+
+    call_command("train_review_model", "--if-missing", stderr=err)
+
+    assert "held for moderation" in err.getvalue()
+    assert not FraudModel.objects.exists()
+    with pytest.raises(CommandError):
+        call_command("train_review_model")

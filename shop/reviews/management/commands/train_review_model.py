@@ -1,7 +1,8 @@
 """Train the fraud gate's text model, evaluate it, and make it the current version.
 
     manage.py train_review_model              # train, evaluate, save, switch
-    manage.py train_review_model --if-missing # only when no version is current (first start)
+    manage.py train_review_model --if-missing # only when no version is current (first start);
+                                              # missing data is then a warning, not an error
 
 Trains on the Salminen subset's ``dev`` split and reports figures on its held-out
 ``test`` split and on the whole Ott corpus. The Ott corpus is non-commercial
@@ -35,7 +36,11 @@ class Command(BaseCommand):
             salminen = text_model.load_salminen()
             ott = text_model.load_ott()
         except OSError as exc:
-            raise CommandError(f"Cannot read the training data ({exc}); set SHOP_SHARED_DATA.") from exc
+            message = f"Cannot read the training data ({exc}); set SHOP_SHARED_DATA."
+            if options["if_missing"]:  # a first start without the data: reviews wait for moderators
+                self.stderr.write(f"warning: {message} New reviews will be held for moderation.")
+                return
+            raise CommandError(message) from exc
         pipeline = text_model.train(salminen["dev"])
         metrics = {
             "salminen_test": text_model.evaluate(pipeline, salminen["test"]),
