@@ -64,6 +64,7 @@ INSTALLED_APPS = [
     "shop.accounts",
     "shop.catalog",
     "shop.orders",
+    "shop.checkout",
     "shop.reviews",
 ]
 
