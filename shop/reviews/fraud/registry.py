@@ -110,7 +110,11 @@ def _load(version: str, sha256: str) -> TextModel | None:
     if hashlib.sha256(data).hexdigest() != sha256:
         log.error("fraud model file %s does not match its recorded checksum; not loading it", path)
         return None
-    return TextModel(joblib.load(path))
+    try:
+        return TextModel(joblib.load(path))
+    except Exception:  # e.g. pickled by an incompatible scikit-learn: retrain rather than crash every score
+        log.exception("fraud model %s cannot be loaded; retrain it with manage.py train_review_model", version)
+        return None
 
 
 def clear_cache() -> None:
