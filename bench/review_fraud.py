@@ -9,7 +9,7 @@
    queries, near-duplicate lookup, text model, decision write): ``score_p99_ms``.
 3. End to end. Customers post reviews to the API of a real gunicorn; a real
    Celery worker runs the gate: how long posting takes and how long until the
-   review is decided.
+   review is decided, at a paced arrival rate (``--rate``).
 
     python bench/review_fraud.py [--seed-reviews 3000] [--scored 500] [--posted 200]
 """
@@ -55,6 +55,7 @@ def main() -> None:
     parser.add_argument("--scored", type=int, default=500, help="new reviews scored in-process")
     parser.add_argument("--posted", type=int, default=200, help="reviews posted through the API (0 skips)")
     parser.add_argument("--concurrency", type=int, default=4, help="API client threads")
+    parser.add_argument("--rate", type=float, default=10.0, help="reviews posted per second (paced arrivals)")
     args = parser.parse_args()
 
     model_dir = tempfile.mkdtemp(prefix="review-models-")
@@ -72,7 +73,7 @@ def main() -> None:
     figures.update(score_in_process(rng, new_texts, product_ids, args.scored))
     if args.posted:
         flush_redis(env)  # the broker queue holds the in-process phase's (already decided) tasks
-        figures.update(post_through_the_api(env, rng, new_texts, product_ids, args.posted, args.concurrency))
+        figures.update(post_through_the_api(env, rng, new_texts, product_ids, args.posted, args.concurrency, args.rate))
     emit(figures)
 
 
@@ -207,8 +208,15 @@ def score_in_process(rng: random.Random, texts: list[str], product_ids: list[int
 
 
 def post_through_the_api(
-    env: dict[str, str], rng: random.Random, texts: list[str], product_ids: list[int], count: int, concurrency: int
+    env: dict[str, str],
+    rng: random.Random,
+    texts: list[str],
+    product_ids: list[int],
+    count: int,
+    concurrency: int,
+    rate: float,
 ) -> dict[str, Any]:
+    """Paced arrivals, so the decision latency is the pipeline's, not a backlog's."""
     from shop.reviews.models import Review
 
     sessions = signed_in_sessions(make_customers(rng, count + WARM_UP))
@@ -220,10 +228,15 @@ def post_through_the_api(
         log("warming up: the worker processes load the model on their first review")
         warm_ids = [post_review(port, *job)[2] for job in warm_up]
         wait_for_decisions(warm_ids)
-        log(f"posting {len(jobs)} reviews through the API with {concurrency} clients")
+        log(f"posting {len(jobs)} reviews through the API, {rate}/s from {concurrency} clients")
         started = time.perf_counter()
+
+        def paced(index: int) -> tuple[float, int, int | None]:
+            time.sleep(max(0.0, started + index / rate - time.perf_counter()))
+            return post_review(port, *jobs[index])
+
         with ThreadPoolExecutor(concurrency) as pool:
-            results = list(pool.map(lambda job: post_review(port, *job), jobs))
+            results = list(pool.map(paced, range(len(jobs))))
         ids = [review_id for _, _, review_id in results if review_id]
         wait_for_decisions(ids)
         elapsed = time.perf_counter() - started
@@ -238,6 +251,7 @@ def post_through_the_api(
         "decided": len(decide_ms),
         "decision_p50_ms": round(percentile(decide_ms, 50), 1),
         "decision_p99_ms": round(percentile(decide_ms, 99), 1),
+        "post_rate_per_s": rate,
         "api_phase_seconds": round(elapsed, 1),
     }
 
