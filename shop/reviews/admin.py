@@ -36,6 +36,8 @@ REVIEW_FIELDS = [
     "status",
     "helpful_count",
     "revision",
+    "fraud_score",
+    "text_score",
     "why",
     "decision_reason",
     "decided_by",

@@ -153,9 +153,8 @@ def my_reviews(request: HttpRequest) -> HttpResponse:
         request.GET.get("cursor") or None,
     )
     products = catalog.get_products(review.product_id for review in page.items)
-    rows = [(review, products.get(review.product_id)) for review in page.items]
-    return render(
-        request,
-        "reviews/mine.html",
-        {"rows": [(review, product, product and product_url(product)) for review, product in rows], "page": page},
-    )
+    rows = []
+    for review in page.items:
+        product = products.get(review.product_id)
+        rows.append((review, product, product_url(product) if product else None))
+    return render(request, "reviews/mine.html", {"rows": rows, "page": page})

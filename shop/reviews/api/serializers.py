@@ -1,5 +1,7 @@
 from rest_framework import serializers
 
+from shop.reviews.services import RatingSummaryInfo
+
 
 class ReviewSerializer(serializers.Serializer):
     """Serializes ``shop.reviews.services.ReviewInfo``. Text is returned as written:
@@ -34,5 +36,5 @@ class SummarySerializer(serializers.Serializer):
     count = serializers.IntegerField()
     histogram = serializers.SerializerMethodField()
 
-    def get_histogram(self, summary: object) -> dict[str, int]:
+    def get_histogram(self, summary: RatingSummaryInfo) -> dict[str, int]:
         return {str(stars): n for stars, n in summary.histogram.items()}
