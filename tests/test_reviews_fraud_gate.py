@@ -212,3 +212,4 @@ def test_minhash_estimates_similarity_and_shares_bands_for_near_duplicates():
     assert set(minhash.bands(a)) & set(minhash.bands(b))
     assert not set(minhash.bands(a)) & set(minhash.bands(c))
     assert minhash.signature("  !!! ") == []
+    assert minhash.signature("Great product, works as described!") == []  # too short to call a copy

@@ -25,6 +25,9 @@ NUM_PERM = 64
 BANDS = 16
 ROWS = NUM_PERM // BANDS
 SHINGLE_WORDS = 3
+# Shorter texts get no fingerprint: "Great product!" from two customers is not a copy, and
+# such common short texts would crowd the band index.
+MIN_SHINGLES = 8
 _MERSENNE_PRIME = np.uint64((1 << 61) - 1)
 _MAX_HASH = np.uint64(0xFFFFFFFF)
 _GENERATOR = np.random.RandomState(20240617)  # fixed seed: see the module docstring
@@ -34,17 +37,15 @@ _WORD = re.compile(r"\w+")
 
 
 def shingles(text: str) -> set[str]:
-    """Lower-cased word 3-grams; a text shorter than that is its own single shingle."""
+    """Lower-cased word 3-grams."""
     words = _WORD.findall(text.lower())
-    if len(words) < SHINGLE_WORDS:
-        return {" ".join(words)} if words else set()
     return {" ".join(words[i : i + SHINGLE_WORDS]) for i in range(len(words) - SHINGLE_WORDS + 1)}
 
 
 def signature(text: str) -> list[int]:
-    """The MinHash signature of ``text`` (empty for a text without words)."""
+    """The MinHash signature of ``text`` (empty for a text under ``MIN_SHINGLES`` shingles)."""
     found = shingles(text)
-    if not found:
+    if len(found) < MIN_SHINGLES:
         return []
     hashes = np.fromiter(
         (int.from_bytes(hashlib.blake2b(s.encode(), digest_size=4).digest(), "little") for s in found),
