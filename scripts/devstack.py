@@ -728,6 +728,7 @@ def run_store(stack: Stack, env: Mapping[str, str], signals: StopSignals) -> int
         manage(["migrate", "--noinput"], child_env, signals)
         manage(["collectstatic", "--noinput"], child_env, signals)
         load_demo_catalog(child_env, signals, console)
+        manage(["train_review_model", "--if-missing"], child_env, signals)  # first start only, about 10 s
         ensure_dev_superuser(child_env, signals, console)
 
         def announce() -> None:

@@ -65,6 +65,7 @@ INSTALLED_APPS = [
     "shop.catalog",
     "shop.orders",
     "shop.checkout",
+    "shop.reviews",
 ]
 
 AUTH_USER_MODEL = "accounts.User"
@@ -200,6 +201,14 @@ EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
 EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "shop@localhost")
+
+# Reviews: the fraud gate's text model files (`manage.py train_review_model`); the
+# database row marked current names the version every process loads.
+REVIEWS_FRAUD_MODEL_DIR = Path(os.environ.get("REVIEWS_FRAUD_MODEL_DIR", VAR_DIR / "models" / "reviews"))
+CELERY_BEAT_SCHEDULE["reviews-requeue-pending"] = {
+    "task": "shop.reviews.tasks.requeue_pending_reviews",
+    "schedule": 60.0,
+}
 
 LOGGING = {
     "version": 1,

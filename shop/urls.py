@@ -15,6 +15,7 @@ handler500 = "shop.core.views.server_error"
 api_v1 = [
     path("", include("shop.catalog.api.urls")),
     path("", include("shop.orders.api.urls")),
+    path("", include("shop.reviews.api.urls")),
     re_path(r"^.*$", json_404),  # unknown API paths get the JSON error body, even with DEBUG on
 ]
 
@@ -22,5 +23,6 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", include(api_v1)),
     path("healthz", health, name="health"),
+    path("reviews/", include("shop.reviews.urls")),
     path("", include("shop.catalog.urls")),
 ]
