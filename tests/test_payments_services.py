@@ -7,19 +7,24 @@ import subprocess
 import sys
 import textwrap
 import threading
-import urllib.error
-import urllib.parse
-import urllib.request
-from datetime import timedelta
 from decimal import Decimal
 
 import pytest
 from django.db import connection
-from django.utils import timezone
 
 from shop.payments import services
 from shop.payments.models import OperationState, Payment, PaymentOperation
-from tests.factories_payments import event_types, inr, intents_at_processor, new_reference, published
+from tests.factories_payments import (
+    Crash,
+    age_operations,
+    answer_3d_secure,
+    crash_once_when_recording,
+    event_types,
+    inr,
+    intents_at_processor,
+    new_reference,
+    published,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -29,30 +34,6 @@ def authorized(amount: str = "100.00", payment_method: str = "pm_card_visa") -> 
     result = services.authorize(reference, inr(amount), payment_method, "buyer@example.com")
     assert result.approved, result
     return reference
-
-
-def age_operations(reference: str, hours: int) -> None:
-    """As if the payment's processor calls had been sent ``hours`` ago."""
-    operations = PaymentOperation.objects.filter(payment__reference=reference)
-    operations.update(created_at=timezone.now() - timedelta(hours=hours))
-
-
-class Crash(BaseException):
-    """Stands for the process dying: not an Exception, so nothing on the way catches it."""
-
-
-def crash_once_when_recording(monkeypatch):
-    """Make the next outcome recording die after the processor call, like a killed worker."""
-    real = services._record
-    calls = {"n": 0}
-
-    def record(op_id, outcome):
-        calls["n"] += 1
-        if calls["n"] == 1:
-            raise Crash
-        return real(op_id, outcome)
-
-    monkeypatch.setattr(services, "_record", record)
 
 
 # --- Authorize -------------------------------------------------------------------------------
@@ -197,25 +178,6 @@ def test_failed_3d_secure_fails_the_payment(stripe_emulator):
 
     assert (payment.status, payment.failure_code) == ("failed", "payment_intent_authentication_failure")
     assert event_types(reference) == ["payments.PaymentFailed"]
-
-
-class _NoRedirect(urllib.request.HTTPRedirectHandler):
-    def redirect_request(self, *args, **kwargs):
-        return None
-
-
-def answer_3d_secure(url: str, result: str) -> str:
-    """What the customer does on the issuer's (here: the emulator's) authentication page;
-    returns where the page sends the browser back to (empty without a return_url)."""
-    secret = urllib.parse.parse_qs(urllib.parse.urlsplit(url).query)["client_secret"][0]
-    body = urllib.parse.urlencode({"client_secret": secret, "result": result}).encode()
-    opener = urllib.request.build_opener(_NoRedirect)
-    request = urllib.request.Request(url, data=body, method="POST")  # noqa: S310 (the emulator, on loopback)
-    try:
-        with opener.open(request, timeout=5) as response:
-            return "" if response.status == 200 else f"unexpected {response.status}"
-    except urllib.error.HTTPError as redirect:
-        return redirect.headers["Location"] if redirect.code == 303 else f"unexpected {redirect.code}"
 
 
 # --- Crash safety ----------------------------------------------------------------------------
