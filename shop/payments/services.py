@@ -50,8 +50,8 @@ S = PaymentStatus
 REFERENCE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,99}$")
 PAYMENT_METHOD_TOKEN = re.compile(r"^pm_[A-Za-z0-9_]{3,250}$")
 # Field names that can only mean raw card data; "number" counts only inside a "card" object,
-# where it cannot be a house or phone number.
-CARD_FIELDS = {"card_number", "cardnumber", "cc_number", "ccnumber", "pan", "cvc", "cvv", "cvc2", "cvv2", "csc"}
+# where it cannot be a house or phone number. ("pan" is left out: in India it is the tax id.)
+CARD_FIELDS = {"card_number", "cardnumber", "cc_number", "ccnumber", "cvc", "cvv", "cvc2", "cvv2"}
 HISTORY_LIMIT = 100
 
 
