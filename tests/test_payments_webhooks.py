@@ -190,3 +190,13 @@ def test_emulator_delivers_signed_webhooks_that_complete_a_3d_secure_payment(liv
 
     assert event_types(reference) == ["payments.PaymentAuthorized"]
     assert WebhookEvent.objects.filter(intent_id=result.intent_id).count() == 1
+
+
+@pytest.mark.parametrize("body", ["not json at all", '{"id": "evt_1", "type": "payment_intent.succeeded"}'])
+def test_signed_body_that_is_not_an_event_is_rejected(client, stripe_emulator, body):
+    response = client.post(
+        URL, data=body, content_type="application/json", HTTP_STRIPE_SIGNATURE=sign(body, WEBHOOK_SECRET)
+    )
+
+    assert response.status_code == 400
+    assert not WebhookEvent.objects.exists()

@@ -9,7 +9,7 @@ from collections.abc import Callable
 from typing import Any
 
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, JsonResponse
-from django.urls import reverse
+from django.urls import NoReverseMatch, reverse
 
 from shop.core.api import error_body
 from shop.payments.services import CardDataRejected, reject_card_data
@@ -20,7 +20,7 @@ class RejectCardDataMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        if request.method in ("POST", "PUT", "PATCH") and request.path != reverse("api-payments-webhook"):
+        if request.method in ("POST", "PUT", "PATCH") and request.path != _webhook_path():
             try:
                 reject_card_data(_fields(request))
             except CardDataRejected as rejected:
@@ -29,6 +29,14 @@ class RejectCardDataMiddleware:
                     return JsonResponse(body, status=400)
                 return HttpResponseBadRequest(rejected.message, content_type="text/plain; charset=utf-8")
         return self.get_response(request)
+
+
+def _webhook_path() -> str | None:
+    """The processor's webhook is verified by its signature, and its events describe cards."""
+    try:
+        return reverse("api-payments-webhook")
+    except NoReverseMatch:  # a URLconf without the payments API (some tests)
+        return None
 
 
 def _fields(request: HttpRequest) -> Any:
