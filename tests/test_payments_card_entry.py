@@ -113,9 +113,9 @@ CHROMIUM = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium") or shutil
 @contextlib.contextmanager
 def open_browser():
     """A headless Chromium page (Debian's chromium package; the suite skips without it)."""
-    if not CHROMIUM:
+    if not CHROMIUM or not os.path.exists(CHROMIUM):
         pytest.skip("no Chromium: apt-get install chromium")
-    from playwright.sync_api import sync_playwright
+    sync_playwright = pytest.importorskip("playwright.sync_api").sync_playwright
 
     os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"  # Playwright's sync API runs an event loop in this thread
     try:
