@@ -68,6 +68,8 @@ INSTALLED_APPS = [
     "shop.cart",
     "shop.orders",
     "shop.checkout",
+    "shop.reviews",
+    "shop.payments",
 ]
 
 AUTH_USER_MODEL = "accounts.User"
@@ -77,6 +79,7 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
+    "shop.payments.middleware.RejectCardDataMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -194,7 +197,24 @@ CATALOG_S_MAXAGE = int(os.environ.get("CATALOG_S_MAXAGE", "300"))
 STRIPE_SECRET_KEY = os.environ.get("STRIPE_SECRET_KEY", "")
 STRIPE_PUBLISHABLE_KEY = os.environ.get("STRIPE_PUBLISHABLE_KEY", "")
 STRIPE_WEBHOOK_SECRET = os.environ.get("STRIPE_WEBHOOK_SECRET", "")
-STRIPE_API_BASE = os.environ.get("STRIPE_API_BASE", "")
+STRIPE_API_BASE = os.environ.get("STRIPE_API_BASE", "")  # empty: the real Stripe
+if DEBUG and not STRIPE_SECRET_KEY:
+    # Development without keys: the local emulator (`python -m payments_emulator`, started by
+    # `make run`) and its fixed development keys, which only the emulator accepts.
+    STRIPE_SECRET_KEY = "sk_test_emulator"  # noqa: S105 (not a secret: valid only in the emulator)
+    STRIPE_PUBLISHABLE_KEY = STRIPE_PUBLISHABLE_KEY or "pk_test_emulator"
+    STRIPE_WEBHOOK_SECRET = STRIPE_WEBHOOK_SECRET or "whsec_emulator_development_only"
+    STRIPE_API_BASE = STRIPE_API_BASE or "http://127.0.0.1:12111"
+STRIPE_TIMEOUT = float(os.environ.get("STRIPE_TIMEOUT", "20"))  # seconds per request
+STRIPE_MAX_NETWORK_RETRIES = int(os.environ.get("STRIPE_MAX_NETWORK_RETRIES", "2"))  # same idempotency key
+STRIPE_WEBHOOK_TOLERANCE = int(os.environ.get("STRIPE_WEBHOOK_TOLERANCE", "300"))  # older signatures: replays
+# Idempotency keys are "<prefix>:<reference>:<operation>"; give each installation sharing one
+# Stripe account its own prefix, or one store's checkout-1 would replay another's.
+PAYMENTS_IDEMPOTENCY_PREFIX = os.environ.get("PAYMENTS_IDEMPOTENCY_PREFIX", "shop")
+# Stripe forgets idempotency keys after 24 hours; an interrupted call older than this is not replayed.
+PAYMENTS_REPLAY_WINDOW_HOURS = int(os.environ.get("PAYMENTS_REPLAY_WINDOW_HOURS", "23"))
+# Ask for multicapture (one capture per shipment); Stripe grants it only to some accounts and cards.
+PAYMENTS_REQUEST_MULTICAPTURE = env_bool("PAYMENTS_REQUEST_MULTICAPTURE", True)
 
 EMAIL_BACKEND = os.environ.get(
     "EMAIL_BACKEND",
@@ -207,6 +227,14 @@ EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
 EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "shop@localhost")
+
+# Reviews: the fraud gate's text model files (`manage.py train_review_model`); the
+# database row marked current names the version every process loads.
+REVIEWS_FRAUD_MODEL_DIR = Path(os.environ.get("REVIEWS_FRAUD_MODEL_DIR", VAR_DIR / "models" / "reviews"))
+CELERY_BEAT_SCHEDULE["reviews-requeue-pending"] = {
+    "task": "shop.reviews.tasks.requeue_pending_reviews",
+    "schedule": 60.0,
+}
 
 LOGGING = {
     "version": 1,

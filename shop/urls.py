@@ -17,6 +17,8 @@ api_v1 = [
     path("", include("shop.cart.api.urls")),
     path("", include("shop.accounts.api.urls")),
     path("", include("shop.orders.api.urls")),
+    path("", include("shop.reviews.api.urls")),
+    path("", include("shop.payments.api.urls")),
     re_path(r"^.*$", json_404),  # unknown API paths get the JSON error body, even with DEBUG on
 ]
 
@@ -24,6 +26,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", include(api_v1)),
     path("healthz", health, name="health"),
+    path("reviews/", include("shop.reviews.urls")),
     path("", include("shop.catalog.urls")),
     path("", include("shop.cart.urls")),
     path("", include("shop.accounts.urls")),

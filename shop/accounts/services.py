@@ -8,6 +8,7 @@ for the web pages and the API alike.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from django.conf import settings
@@ -50,6 +51,11 @@ def user_info(user: User) -> UserInfo:
 def get_user(user_id: int) -> UserInfo | None:
     user = get_user_model()._default_manager.filter(pk=user_id).first()
     return user_info(user) if user else None
+
+
+def get_date_joined(user_id: int) -> datetime | None:
+    """When the account was created; None for an unknown (e.g. deleted) account."""
+    return get_user_model().objects.filter(id=user_id).values_list("date_joined", flat=True).first()
 
 
 def sign_up(email: str, password: str, name: str = "") -> User:

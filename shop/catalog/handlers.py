@@ -1,15 +1,17 @@
-"""The catalog's own event consumers: keep its caches honest, and project
-inventory's availability onto products."""
+"""The catalog's event consumers: keep its caches honest, and project other domains'
+figures (review ratings, inventory's availability) onto products."""
 
 from collections import defaultdict
 
 from shop.catalog import cache
 from shop.catalog.events import CategoryChanged, ProductCreated, ProductPriceChanged, ProductUpdated
 from shop.catalog.models import Product, Sku
-from shop.catalog.services import set_availability, subtree_category_ids
+from shop.catalog.services import set_availability, set_rating, subtree_category_ids
 from shop.core.events import subscribe
 from shop.inventory import services as inventory
 from shop.inventory.events import StockAdjusted, StockCommitted, StockReleased, StockReserved
+from shop.reviews import services as reviews
+from shop.reviews.events import ProductRatingChanged
 
 
 @subscribe(ProductCreated, ProductUpdated, ProductPriceChanged)
@@ -40,3 +42,10 @@ def project_availability(event: StockReserved | StockCommitted | StockReleased |
     statuses = inventory.group_availability({product_id: skus[product_id] for product_id in sorted(product_ids)})
     for product_id, status in statuses.items():
         set_availability(product_id, status)
+
+
+@subscribe(ProductRatingChanged)
+def project_review_rating(event: ProductRatingChanged) -> None:
+    """Copy the reviews' current aggregates onto the product (re-read: events may arrive out of order)."""
+    summary = reviews.rating_summary(event.product_id)
+    set_rating(event.product_id, summary.average, summary.count)
