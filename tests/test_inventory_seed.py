@@ -59,3 +59,15 @@ def test_seed_stock_keeps_stock_staff_already_changed():
     call_command("seed_stock", verbosity=0)
 
     assert StockLevel.objects.get(id=row.id).on_hand == row.on_hand + 5
+
+
+def test_seed_stock_if_empty_does_nothing_once_there_is_stock(capsys):
+    first = ProductFactory(skus=[{"code": "FIRST"}])
+    call_command("seed_stock", "--if-empty", verbosity=0)
+    later = ProductFactory(skus=[{"code": "LATER"}])
+
+    call_command("seed_stock", "--if-empty", verbosity=0)
+
+    assert StockLevel.objects.filter(sku_id=first.skus.get().id).exists()
+    assert not StockLevel.objects.filter(sku_id=later.skus.get().id).exists()
+    assert "nothing seeded" in capsys.readouterr().out

@@ -10,6 +10,7 @@ from django.core.management.base import BaseCommand, CommandParser
 from tqdm import tqdm
 
 from shop.inventory import seeding
+from shop.inventory.models import StockLevel
 
 
 class Command(BaseCommand):
@@ -20,9 +21,17 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--batch-size", type=int, default=500, help="SKUs per transaction.")
+        parser.add_argument(
+            "--if-empty",
+            action="store_true",
+            help="Do nothing if any stock exists (for the launcher, which runs this on every start).",
+        )
 
-    def handle(self, *args: Any, batch_size: int, **options: Any) -> None:
+    def handle(self, *args: Any, batch_size: int, if_empty: bool, **options: Any) -> None:
         started = time.monotonic()
+        if if_empty and StockLevel.objects.exists():
+            self.stdout.write("Stock already exists; nothing seeded (--if-empty).")
+            return
         with tqdm(desc="Stocking", unit="sku", file=sys.stderr, disable=options["verbosity"] < 1) as bar:
             stats = seeding.seed(batch_size=max(1, batch_size), progress=bar.update)
         self.stdout.write(self.style.SUCCESS(f"{stats.summary()} in {time.monotonic() - started:.1f}s"))
