@@ -63,6 +63,9 @@ INSTALLED_APPS = [
     "shop.core",
     "shop.accounts",
     "shop.catalog",
+    "rest_framework.authtoken",
+    "shop.inventory",
+    "shop.cart",
     "shop.orders",
     "shop.checkout",
     "shop.reviews",
@@ -95,6 +98,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "shop.cart.context_processors.mini_cart",
             ],
         },
     },
@@ -149,7 +153,10 @@ REST_FRAMEWORK = {
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
     "EXCEPTION_HANDLER": "shop.core.api.exception_handler",
-    "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework.authentication.SessionAuthentication"],
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "rest_framework.authentication.SessionAuthentication",
+        "rest_framework.authentication.TokenAuthentication",  # the mobile apps (shop.accounts)
+    ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.AllowAny"],
     "UNAUTHENTICATED_USER": None,
 }
@@ -237,3 +244,39 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
+
+# Inventory (shop.inventory, docs/inventory.md)
+# How reserve() guards stock rows: "pessimistic" (SELECT ... FOR UPDATE in sku order)
+# or "optimistic" (compare-and-swap on the row version, retried with jittered backoff).
+INVENTORY_LOCKING = os.environ.get("INVENTORY_LOCKING", "pessimistic")
+INVENTORY_CAS_MAX_ATTEMPTS = int(os.environ.get("INVENTORY_CAS_MAX_ATTEMPTS", "40"))
+INVENTORY_HOLD_TTL_SECONDS = int(os.environ.get("INVENTORY_HOLD_TTL_SECONDS", "900"))
+INVENTORY_MAX_HOLD_TTL_SECONDS = int(os.environ.get("INVENTORY_MAX_HOLD_TTL_SECONDS", "86400"))
+# A SKU with this many units available or fewer (but some) is "low stock".
+INVENTORY_LOW_STOCK_THRESHOLD = int(os.environ.get("INVENTORY_LOW_STOCK_THRESHOLD", "5"))
+INVENTORY_SWEEP_INTERVAL_SECONDS = float(os.environ.get("INVENTORY_SWEEP_INTERVAL_SECONDS", "2"))
+CELERY_BEAT_SCHEDULE["inventory-release-expired-holds"] = {
+    "task": "shop.inventory.tasks.release_expired_holds",
+    "schedule": INVENTORY_SWEEP_INTERVAL_SECONDS,
+    "options": {"expires": INVENTORY_SWEEP_INTERVAL_SECONDS * 5},  # a backlog of sweeps is pointless
+}
+INVENTORY_HOLD_RETENTION_DAYS = int(os.environ.get("INVENTORY_HOLD_RETENTION_DAYS", "30"))
+CELERY_BEAT_SCHEDULE["inventory-prune-closed-holds"] = {
+    "task": "shop.inventory.tasks.prune_closed_holds",
+    "schedule": 24 * 3600.0,
+}
+
+# Cart (shop.cart, docs/cart.md)
+CART_GUEST_TTL_SECONDS = int(os.environ.get("CART_GUEST_TTL_SECONDS", str(7 * 24 * 3600)))
+CART_CACHE_TTL_SECONDS = int(os.environ.get("CART_CACHE_TTL_SECONDS", str(24 * 3600)))
+CART_MAX_QUANTITY_PER_LINE = int(os.environ.get("CART_MAX_QUANTITY_PER_LINE", "10"))
+CART_MAX_LINES = int(os.environ.get("CART_MAX_LINES", "50"))
+CART_COOKIE_NAME = "cart_token"
+
+# Accounts (shop.accounts)
+AUTHENTICATION_BACKENDS = ["shop.accounts.backends.EmailOrUsernameBackend"]
+LOGIN_URL = "accounts:login"
+LOGIN_REDIRECT_URL = "catalog:home"
+LOGOUT_REDIRECT_URL = "catalog:home"
+ACCOUNTS_MAX_ADDRESSES = int(os.environ.get("ACCOUNTS_MAX_ADDRESSES", "20"))
+REST_FRAMEWORK.setdefault("DEFAULT_THROTTLE_RATES", {})["auth"] = os.environ.get("AUTH_THROTTLE_RATE", "30/min")

@@ -14,6 +14,8 @@ handler500 = "shop.core.views.server_error"
 
 api_v1 = [
     path("", include("shop.catalog.api.urls")),
+    path("", include("shop.cart.api.urls")),
+    path("", include("shop.accounts.api.urls")),
     path("", include("shop.orders.api.urls")),
     path("", include("shop.reviews.api.urls")),
     path("", include("shop.payments.api.urls")),
@@ -26,4 +28,6 @@ urlpatterns = [
     path("healthz", health, name="health"),
     path("reviews/", include("shop.reviews.urls")),
     path("", include("shop.catalog.urls")),
+    path("", include("shop.cart.urls")),
+    path("", include("shop.accounts.urls")),
 ]
