@@ -5,8 +5,9 @@ Holds, for the checkout saga::
     result = reserve("order-42", [Line(sku_id=7, quantity=2)], ttl=timedelta(minutes=15))
     if not result.ok:   # result.error == "insufficient_stock": result.shortages says which SKU and how many
         ...
-    commit("order-42")  # payment captured: the hold becomes a sale
+    commit("order-42")  # payment authorized: the hold becomes a sale
     release("order-42") # payment failed or cancelled: the units go back
+    restock("order-42-undo", None, "checkout compensated", hold_reference="order-42")  # sold units come back
 
 All three are idempotent on ``reference`` (retry them freely), all-or-nothing
 across lines, and return a :class:`HoldResult`; a hold past its expiry can no
@@ -18,6 +19,7 @@ Reads (:func:`stock_of`, :func:`group_availability`) and staff movements
 """
 
 from shop.inventory.holds import commit, hold_status, release, release_expired, reserve
+from shop.inventory.restocks import restock
 from shop.inventory.stock import (
     IN_STOCK,
     LOW_STOCK,
@@ -43,6 +45,8 @@ from shop.inventory.types import (
     InventoryError,
     Line,
     ReferenceConflict,
+    RestockLine,
+    RestockResult,
     Shortage,
     SkuStock,
     StockError,
@@ -66,6 +70,8 @@ __all__ = [
     "InventoryError",
     "Line",
     "ReferenceConflict",
+    "RestockLine",
+    "RestockResult",
     "Shortage",
     "SkuStock",
     "StockError",
@@ -79,6 +85,7 @@ __all__ = [
     "release",
     "release_expired",
     "reserve",
+    "restock",
     "status_for",
     "stock_of",
     "stock_rows",

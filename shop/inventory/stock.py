@@ -28,7 +28,7 @@ K = TypeVar("K")
 
 # Positive movements create the row if needed; one statement, so concurrent
 # receipts of a new (sku, warehouse) pair cannot collide.
-_ADD_SQL = """
+ADD_SQL = """
 INSERT INTO inventory_stocklevel AS s (sku_id, warehouse_id, on_hand, reserved, version, updated_at)
 VALUES (%s, %s, %s, 0, 0, %s)
 ON CONFLICT (sku_id, warehouse_id) DO UPDATE
@@ -77,7 +77,7 @@ def _move(
     now = timezone.now()
     with transaction.atomic(), connection.cursor() as cursor:
         if delta > 0:
-            cursor.execute(_ADD_SQL, [sku_id, warehouse_id, delta, now])
+            cursor.execute(ADD_SQL, [sku_id, warehouse_id, delta, now])
         else:
             cursor.execute(_TAKE_SQL, [delta, now, sku_id, warehouse_id, delta])
         row = cursor.fetchone()
