@@ -280,3 +280,30 @@ LOGIN_REDIRECT_URL = "catalog:home"
 LOGOUT_REDIRECT_URL = "catalog:home"
 ACCOUNTS_MAX_ADDRESSES = int(os.environ.get("ACCOUNTS_MAX_ADDRESSES", "20"))
 REST_FRAMEWORK.setdefault("DEFAULT_THROTTLE_RATES", {})["auth"] = os.environ.get("AUTH_THROTTLE_RATE", "30/min")
+
+# Checkout (shop.checkout, docs/checkout.md)
+# A worker owns a running checkout saga for CHECKOUT_LEASE_SECONDS (renewed between steps); a
+# saga whose worker died is resumed by the beat task once its lease has run out and it has been
+# idle CHECKOUT_STUCK_AFTER_SECONDS. A step that errors is retried with exponential backoff
+# (CHECKOUT_RETRY_BASE_SECONDS doubling, at most CHECKOUT_RETRY_MAX_SECONDS) up to
+# CHECKOUT_MAX_ATTEMPTS times, then the checkout is compensated; so is one still unfinished
+# CHECKOUT_DEADLINE_SECONDS after it was placed. Stock is held for CHECKOUT_HOLD_TTL_SECONDS,
+# longer than the deadline, so a hold never expires under a checkout that may still commit it.
+CHECKOUT_LEASE_SECONDS = int(os.environ.get("CHECKOUT_LEASE_SECONDS", "30"))
+CHECKOUT_STUCK_AFTER_SECONDS = int(os.environ.get("CHECKOUT_STUCK_AFTER_SECONDS", "10"))
+CHECKOUT_MAX_ATTEMPTS = int(os.environ.get("CHECKOUT_MAX_ATTEMPTS", "6"))
+CHECKOUT_RETRY_BASE_SECONDS = float(os.environ.get("CHECKOUT_RETRY_BASE_SECONDS", "1"))
+CHECKOUT_RETRY_MAX_SECONDS = float(os.environ.get("CHECKOUT_RETRY_MAX_SECONDS", "60"))
+CHECKOUT_DEADLINE_SECONDS = int(os.environ.get("CHECKOUT_DEADLINE_SECONDS", "600"))
+CHECKOUT_HOLD_TTL_SECONDS = int(os.environ.get("CHECKOUT_HOLD_TTL_SECONDS", "900"))
+CHECKOUT_RESUME_INTERVAL_SECONDS = float(os.environ.get("CHECKOUT_RESUME_INTERVAL_SECONDS", "5"))
+if CHECKOUT_HOLD_TTL_SECONDS <= CHECKOUT_DEADLINE_SECONDS + CHECKOUT_LEASE_SECONDS:
+    raise ImproperlyConfigured(
+        "CHECKOUT_HOLD_TTL_SECONDS must exceed CHECKOUT_DEADLINE_SECONDS + CHECKOUT_LEASE_SECONDS: "
+        "a stock hold must outlive any checkout that may still commit it."
+    )
+CELERY_BEAT_SCHEDULE["checkout-resume-stuck"] = {
+    "task": "shop.checkout.tasks.resume_stuck_checkouts",
+    "schedule": CHECKOUT_RESUME_INTERVAL_SECONDS,
+    "options": {"expires": CHECKOUT_RESUME_INTERVAL_SECONDS * 3},
+}

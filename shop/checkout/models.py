@@ -34,7 +34,9 @@ class Checkout(models.Model):
     request_hash = models.CharField(max_length=64, help_text="Of the request body: a reused key must come with it.")
     user_id = models.BigIntegerField(null=True, blank=True)
     email = models.EmailField()
-    lines = models.JSONField(help_text="The cart as the customer saw it: sku_id, quantity, unit_price.")
+    lines = models.JSONField(
+        help_text="The cart as the customer saw it: sku_id, quantity, unit_price (the price seen), names, weight."
+    )
     shipping_address = models.JSONField()
     shipping_option = models.CharField(max_length=30)
     payment_method = models.CharField(max_length=100, help_text="A processor token (pm_...), never a card number.")
@@ -43,7 +45,9 @@ class Checkout(models.Model):
     shipping_total = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
     tax_total = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
     grand_total = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
-    allocations = models.JSONField(default=list, blank=True, help_text="sku_id → warehouse_id from the inventory hold.")
+    allocations = models.JSONField(
+        default=list, blank=True, help_text="The inventory hold's lines: sku_id, warehouse_id, quantity."
+    )
     state = models.CharField(max_length=20, choices=CheckoutState.choices, default=CheckoutState.PENDING)
     step_index = models.PositiveSmallIntegerField(default=0, help_text="The next step to run (or to compensate).")
     attempts = models.PositiveSmallIntegerField(default=0, help_text="Failed attempts of the current step.")
@@ -51,6 +55,7 @@ class Checkout(models.Model):
     lease_token = models.UUIDField(null=True, blank=True, editable=False)
     deadline = models.DateTimeField(help_text="Past it, an unfinished checkout is compensated.")
     order_id = models.BigIntegerField(null=True, blank=True)
+    order_number = models.CharField(max_length=20, blank=True)
     failure_code = models.CharField(max_length=50, blank=True)
     failure_message = models.CharField(max_length=500, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)

@@ -9,6 +9,11 @@ saga around: compensations run from that step back to the first. A step that
 errors (network, crash) is retried; after ``max_attempts`` it is treated as a
 business failure. Every invoke and compensation must be idempotent: after a
 crash, the step that was running is run again.
+
+With a ``backoff``, a step that errors keeps the lease until its retry is due and
+``advance`` raises :class:`RetryLater`: the backoff lives in Postgres, so neither
+the resumer nor a duplicate message runs the step early, and a lost retry message
+is made good by the resumer once the lease runs out.
 """
 
 from __future__ import annotations
@@ -61,8 +66,30 @@ def step(
     return Step(name, invoke, compensate)
 
 
+class RollForward(Exception):
+    """Raised by a compensation that finds its step took effect after all (the last step's
+    commit went through but its answer was lost): the saga must not be undone past a point
+    of no return, so it resumes after that step with ``updates`` saved, as if it had succeeded."""
+
+    def __init__(self, updates: Updates | None = None) -> None:
+        super().__init__("the step took effect; rolling forward")
+        self.updates = updates or {}
+
+
 class LeaseLost(Exception):
     """Another worker took the saga over (our lease ran out); stop touching it."""
+
+
+class RetryLater(Exception):
+    """A step errored; the saga is leased until its retry is due, in ``delay`` seconds."""
+
+    def __init__(self, delay: float, cause: Exception) -> None:
+        super().__init__(f"retry in {delay:.1f}s after {cause!r}")
+        self.delay = delay
+        self.cause = cause
+
+
+Backoff = Callable[[int], float]  # failed attempts so far -> seconds until the next one
 
 
 @dataclass
@@ -115,16 +142,24 @@ def _maybe_crash(moment: str, step_name: str) -> None:
         os._exit(137)
 
 
-def advance(checkout_id: uuid.UUID | str, steps: Sequence[Step], *, lease: timedelta, max_attempts: int) -> str | None:
+def advance(
+    checkout_id: uuid.UUID | str,
+    steps: Sequence[Step],
+    *,
+    lease: timedelta,
+    max_attempts: int,
+    backoff: Backoff | None = None,
+) -> str | None:
     """Drive the saga as far as it goes now; returns its state, or None if another worker owns it.
 
-    Raises the step's exception on a retryable error so the caller (a Celery task)
-    retries with backoff; the lease is given back first.
+    On a retryable error: without ``backoff``, gives the lease back and raises the step's
+    exception; with it, keeps the lease until the retry is due and raises :class:`RetryLater`.
     """
     claim = _claim(checkout_id, lease)
     if claim is None:
         return None
     checkout = claim.checkout
+    lease_after: Any = None  # what the lease becomes when we stop: free, or held for a backoff
     try:
         while not checkout.is_terminal:
             expired = timezone.now() > checkout.deadline and checkout.step_index < len(steps)
@@ -139,8 +174,14 @@ def advance(checkout_id: uuid.UUID | str, steps: Sequence[Step], *, lease: timed
     except LeaseLost:
         log.warning("lost the lease on checkout %s; another worker continues it", checkout_id)
         return None
+    except Exception as exc:
+        if backoff is None:
+            raise
+        delay = backoff(checkout.attempts)
+        lease_after = timezone.now() + timedelta(seconds=delay)
+        raise RetryLater(delay, exc) from exc
     finally:
-        Checkout.objects.filter(id=checkout.id, lease_token=claim.token).update(lease_until=None)
+        Checkout.objects.filter(id=checkout.id, lease_token=claim.token).update(lease_until=lease_after)
 
 
 def _invoke_one(claim: Claim, steps: Sequence[Step], max_attempts: int) -> None:
@@ -198,6 +239,19 @@ def _compensate_one(claim: Claim, steps: Sequence[Step]) -> None:
     if current.compensate is not None:
         try:
             current.compensate(checkout)
+        except RollForward as forward:
+            with transaction.atomic():
+                _save(
+                    claim,
+                    state=CheckoutState.RUNNING,
+                    step_index=index + 1,
+                    attempts=0,
+                    failure_code="",
+                    failure_message="",
+                    **forward.updates,
+                )
+                _journal(checkout, current.name, "compensate", "succeeded", "rolled forward", started_at)
+            return
         except Exception as exc:
             _journal(checkout, current.name, "compensate", "error", repr(exc), started_at)
             _save(claim, attempts=checkout.attempts + 1)
@@ -212,13 +266,15 @@ def _compensate_one(claim: Claim, steps: Sequence[Step]) -> None:
             _journal(checkout, current.name, "compensate", "succeeded", "", started_at)
 
 
-def stuck_sagas(limit: int = 200) -> list[uuid.UUID]:
-    """Unfinished sagas nobody holds: their worker died, or their retry was lost."""
+def stuck_sagas(limit: int = 200, idle: timedelta = timedelta(seconds=5)) -> list[uuid.UUID]:
+    """Unfinished sagas nobody holds and nobody touched for ``idle``: their worker died,
+    their retry was lost, or their first message is still waiting in a long queue (hence
+    ``idle``: resuming those would only duplicate them)."""
     now = timezone.now()
     return list(
         Checkout.objects.filter(state__in=[CheckoutState.PENDING, CheckoutState.RUNNING, CheckoutState.COMPENSATING])
         .filter(Q(lease_until__isnull=True) | Q(lease_until__lt=now))
-        .filter(updated_at__lt=now - timedelta(seconds=5))
+        .filter(updated_at__lt=now - idle)
         .order_by("updated_at")
         .values_list("id", flat=True)[:limit]
     )
