@@ -70,7 +70,8 @@ def order_body(payment_method: str = VISA, option: str = "standard", **changes: 
 
 
 def place(who: Shopper, payment_method: str = VISA, key: str | None = None, **changes: Any) -> services.CheckoutInfo:
-    info, _created = services.start_checkout(who.user.id, key or str(uuid.uuid4()), order_body(payment_method, **changes))
+    body = order_body(payment_method, **changes)
+    info, _created = services.start_checkout(who.user.id, key or str(uuid.uuid4()), body)
     return info
 
 

@@ -142,9 +142,12 @@ def address_from_request(user_id: int, data: Mapping[str, Any]) -> Address:
     try:
         return clean_address(raw)
     except ValidationError as error:
-        fields = {f"shipping_address.{name}": messages for name, messages in error.message_dict.items()}
-        name, messages = next(iter(error.message_dict.items()))
-        raise CheckoutError("invalid_address", f"Shipping address: {name}: {messages[0]}", fields=fields) from None
+        fields = {
+            name if name == "shipping_address" else f"shipping_address.{name}": messages
+            for name, messages in error.message_dict.items()
+        }
+        name, messages = next(iter(fields.items()))
+        raise CheckoutError("invalid_address", f"{name}: {messages[0]}", fields=fields) from None
 
 
 def quote_cart(user_id: int, data: Mapping[str, Any]) -> tuple[Address, list[ShippingQuote]]:
