@@ -22,6 +22,7 @@ import numpy as np
 import scipy.sparse as sp
 from implicit.als import AlternatingLeastSquares
 from implicit.nearest_neighbours import ItemItemRecommender, bm25_weight, tfidf_weight
+from threadpoolctl import threadpool_limits
 
 WEIGHTINGS = ("bm25", "tfidf", "none")
 # implicit pads short result rows with this id (and a score of -FLT_MAX).
@@ -33,13 +34,13 @@ _PAD_SCORE = -1e30
 class AlsParams:
     """ALS hyper-parameters. The defaults are the tuned values (docs/recs.md has the grid)."""
 
-    factors: int = 128
-    regularization: float = 1.0
-    iterations: int = 15
-    alpha: float = 1.0
+    factors: int = 200
+    regularization: float = 20.0
+    iterations: int = 30
+    alpha: float = 0.5
     weighting: str = "bm25"
     bm25_k1: float = 100.0
-    bm25_b: float = 0.8
+    bm25_b: float = 0.5
     random_state: int | None = 42
 
     def __post_init__(self) -> None:
@@ -77,7 +78,8 @@ def fit_als(matrix: sp.csr_matrix, params: AlsParams, *, threads: int = 0) -> Al
         random_state=params.random_state,
         num_threads=threads,
     )
-    model.fit(weighted(matrix, params), show_progress=False)
+    with threadpool_limits(1, "blas"):  # implicit parallelises itself; nested BLAS threads slow it down
+        model.fit(weighted(matrix, params), show_progress=False)
     return model
 
 
