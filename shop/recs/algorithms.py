@@ -70,15 +70,15 @@ def weighted(matrix: sp.csr_matrix, params: AlsParams) -> sp.csr_matrix:
 
 def fit_als(matrix: sp.csr_matrix, params: AlsParams, *, threads: int = 0) -> AlternatingLeastSquares:
     """Fit ALS on the raw (unweighted) visitor-by-product matrix."""
-    model = AlternatingLeastSquares(
-        factors=params.factors,
-        regularization=params.regularization,
-        iterations=params.iterations,
-        alpha=params.alpha,
-        random_state=params.random_state,
-        num_threads=threads,
-    )
     with threadpool_limits(1, "blas"):  # implicit parallelises itself; nested BLAS threads slow it down
+        model = AlternatingLeastSquares(
+            factors=params.factors,
+            regularization=params.regularization,
+            iterations=params.iterations,
+            alpha=params.alpha,
+            random_state=params.random_state,
+            num_threads=threads,
+        )
         model.fit(weighted(matrix, params), show_progress=False)
     return model
 
@@ -121,6 +121,7 @@ def recommend_for_rows(
     """
     filter_items = unavailable if unavailable is not None and unavailable.size else None
     cooccurrence = isinstance(model, ItemItemRecommender)
+    n = min(n, _item_count(model))  # asking for more than there are returns junk padding
     for start in range(0, len(rows), batch_size):
         chunk = rows[start : start + batch_size]
         ids, scores = model.recommend(
@@ -128,6 +129,12 @@ def recommend_for_rows(
         )
         for row, row_ids, row_scores in zip(chunk, ids, scores, strict=True):
             yield int(row), row_ids[_kept(row_ids, row_scores, positive=cooccurrence)]
+
+
+def _item_count(model: AlternatingLeastSquares | ItemItemRecommender) -> int:
+    if isinstance(model, ItemItemRecommender):
+        return model.similarity.shape[0]
+    return model.item_factors.shape[0]
 
 
 def _kept(ids: np.ndarray, scores: np.ndarray, *, positive: bool) -> np.ndarray:
@@ -147,9 +154,10 @@ def related_items(
     """Top ``n`` neighbours per item (never the item itself), in batches."""
     filter_items = unavailable if unavailable is not None and unavailable.size else None
     cooccurrence = isinstance(model, ItemItemRecommender)
+    asked = min(n + 1, _item_count(model))
     for start in range(0, len(items), batch_size):
         chunk = items[start : start + batch_size]
-        ids, scores = model.similar_items(chunk, N=n + 1, filter_items=filter_items)
+        ids, scores = model.similar_items(chunk, N=asked, filter_items=filter_items)
         for item, row_ids, row_scores in zip(chunk, ids, scores, strict=True):
             keep = _kept(row_ids, row_scores, positive=cooccurrence) & (row_ids != item)
             yield int(item), row_ids[keep][:n]

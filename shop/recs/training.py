@@ -169,7 +169,9 @@ def cooccurrence_input(data: LogData) -> sp.csr_matrix:
     strong = (data.matrix("purchase") + data.matrix("add_to_cart")).sign()
     viewed = data.matrix("view").sign()
     weak = viewed - viewed.multiply(strong)
-    return sp.csr_matrix(strong + weak * np.float32(0.1), dtype=np.float32)
+    result = sp.csr_matrix(strong + weak * np.float32(0.1), dtype=np.float32)
+    result.eliminate_zeros()
+    return result
 
 
 @dataclasses.dataclass
@@ -339,8 +341,9 @@ def _user_lists(
         return
     just_bought = data.matrix("bought").sign()
     if products.consumable:
-        consumable_cols = np.array([pid in products.consumable for pid in data.col_ids])
-        just_bought = sp.csr_matrix(just_bought.multiply(~consumable_cols[np.newaxis, :]), dtype=np.float32)
+        keep = np.array([pid not in products.consumable for pid in data.col_ids], dtype=np.float32)
+        just_bought = just_bought @ sp.diags(keep, format="csr")
+        just_bought.eliminate_zeros()  # implicit filters by stored index, zero or not
     for row, cols in algorithms.recommend_for_rows(
         model,
         user_rows,
