@@ -15,7 +15,6 @@ from shop.recs import publishing, training
 from shop.recs.models import Interaction, ModelVersion
 from tests.factories import CategoryFactory, ProductFactory
 
-
 SMALL_WORLD_ALS = {"factors": 8, "regularization": 0.05, "iterations": 20, "alpha": 1.0, "weighting": "bm25"}
 
 

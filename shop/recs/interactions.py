@@ -24,6 +24,7 @@ from django.utils import timezone
 
 from shop.core.redis import get_redis
 from shop.recs import context
+from shop.recs.clients import request_redis
 from shop.recs.context import Visitor
 from shop.recs.models import Interaction
 
@@ -93,7 +94,7 @@ def record(rows: list[Interaction]) -> int:
 def note_live(rows: Iterable[Interaction]) -> None:
     """Best effort: a lost context update only makes a few lookups a little less fresh."""
     try:
-        pipe = get_redis().pipeline(transaction=False)
+        pipe = request_redis().pipeline(transaction=False)
         for row in rows:
             visitor = Visitor(user_id=row.user_id, session_id=row.session_id)
             context.queue_note(pipe, visitor, KIND_NAMES[row.kind], row.product_id, row.occurred_at.timestamp())
@@ -110,7 +111,7 @@ def buffer_view(product_id: int, visitor: Visitor) -> None:
     row = build(context.VIEW, product_id, visitor.user_id, visitor.session_id)
     at = time.time()
     try:
-        pipe = get_redis().pipeline(transaction=False)
+        pipe = request_redis().pipeline(transaction=False)
         pipe.rpush(VIEW_BUFFER_KEY, json.dumps([product_id, visitor.user_id, visitor.session_id, at]))
         context.queue_note(pipe, visitor, context.VIEW, product_id, at)
         pipe.execute()

@@ -22,9 +22,9 @@ from typing import Any
 import redis
 from django.conf import settings
 
-from shop.core.redis import get_redis
 from shop.recs import context
 from shop.recs.cards import CARDS_KEY, Card, decode_cards
+from shop.recs.clients import request_redis
 from shop.recs.context import LiveContext, Visitor
 from shop.recs.store import CURRENT_KEY, Pointer, decode_ids, list_key, parse_pointer
 
@@ -69,7 +69,7 @@ def for_cart(product_ids: Sequence[int], visitor: Visitor, *, limit: int = 10) -
 
 
 def _recommended_for(visitor: Visitor, limit: int, exclude: frozenset[int]) -> Recommendations:
-    client = get_redis()
+    client = request_redis()
     pointer, live, _ = _start(client, visitor)
     if pointer is None:
         return Recommendations([], NONE)
@@ -95,7 +95,7 @@ def _recommended_for(visitor: Visitor, limit: int, exclude: frozenset[int]) -> R
 
 
 def _also_bought(product_id: int, visitor: Visitor, limit: int) -> Recommendations:
-    client = get_redis()
+    client = request_redis()
     pointer, live, product = _start(client, visitor, product_id)
     if pointer is None:
         return Recommendations([], NONE)
@@ -119,7 +119,7 @@ def _also_bought(product_id: int, visitor: Visitor, limit: int) -> Recommendatio
 
 
 def _for_cart(product_ids: list[int], visitor: Visitor, limit: int) -> Recommendations:
-    client = get_redis()
+    client = request_redis()
     pointer, live, _ = _start(client, visitor)
     if pointer is None:
         return Recommendations([], NONE)
