@@ -49,10 +49,15 @@ def test_a_purchase_takes_the_product_out_of_the_cart_and_marks_it_just_bought(d
     assert Interaction.objects.filter(kind=Interaction.Kind.PURCHASE).count() == 2
 
 
-def test_live_context_follows_only_a_committed_transaction(django_capture_on_commit_callbacks):
-    with django_capture_on_commit_callbacks(execute=True), pytest.raises(RuntimeError), transaction.atomic():
+def failing_order() -> None:
+    with transaction.atomic():
         services.record_interaction("purchase", 42, user_id=7)
         raise RuntimeError("the order fails")
+
+
+def test_live_context_follows_only_a_committed_transaction(django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True), pytest.raises(RuntimeError):
+        failing_order()
 
     assert not Interaction.objects.exists()
     assert live(Visitor(user_id=7)).bought == set()
