@@ -75,7 +75,7 @@ class ModelVersionAdmin(admin.ModelAdmin):
         except ValueError as exc:
             self.message_user(request, str(exc), messages.ERROR)
             return
-        self.message_user(request, f"v{version.id} is now served.", messages.SUCCESS)
+        self.message_user(request, f"Now serving v{version.id}.", messages.SUCCESS)
 
 
 @admin.register(Interaction)
