@@ -14,12 +14,12 @@ import json
 import logging
 import re
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime, timedelta
 
 import redis
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from shop.core.redis import get_redis
@@ -153,6 +153,33 @@ def _parse_buffered(raw: bytes) -> Interaction | None:
     except (ValueError, TypeError) as exc:
         log.warning("recs: dropping a malformed buffered view %r (%s)", raw[:200], exc)
         return None
+
+
+LogRow = tuple[int, int, int, int | None, str, datetime]  # id, kind, product_id, user_id, session_id, occurred_at
+_LOG_BATCH_SQL = (
+    'SELECT id, kind, product_id, user_id, session_id, occurred_at FROM "recs_interaction" '
+    "WHERE (occurred_at, id) > (%s, %s) AND occurred_at < %s ORDER BY occurred_at, id LIMIT %s"
+)
+
+
+def iter_log(since: datetime, until: datetime, batch_size: int) -> Iterator[list[LogRow]]:
+    """The log rows with ``since <= occurred_at < until`` in time order, ``batch_size`` per query.
+
+    Keyset pagination on the ``(occurred_at, id)`` index: each batch is one
+    index range scan, whatever order rows were inserted in (late events and
+    backfills carry old timestamps), and memory holds one batch.
+    """
+    last = (since, 0)
+    while True:
+        with connection.cursor() as cursor:
+            cursor.execute(_LOG_BATCH_SQL, [*last, until, batch_size])
+            batch: list[LogRow] = cursor.fetchall()
+        if not batch:
+            return
+        yield batch
+        if len(batch) < batch_size:
+            return
+        last = (batch[-1][5], batch[-1][0])
 
 
 def prune(now: datetime | None = None) -> int:

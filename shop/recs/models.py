@@ -10,9 +10,9 @@ from django.utils import timezone
 class Interaction(models.Model):
     """One signal that a visitor cares about a product: a view, an add-to-cart or a purchase.
 
-    Append-only (nothing updates a row; old rows are pruned in chunks by age),
-    so ``id`` order is roughly time order and training reads id ranges in
-    bounded batches. A visitor is a customer (``user_id``) or, for guests, an
+    Append-only (nothing updates a row; old rows are pruned in chunks by age);
+    training reads a time window in bounded batches along the
+    ``(occurred_at, id)`` index. A visitor is a customer (``user_id``) or, for guests, an
     opaque session id; a signed-in visitor's rows carry both.
     """
 
@@ -31,8 +31,9 @@ class Interaction(models.Model):
 
     class Meta:
         indexes = [
-            # Training finds where its window starts, pruning finds what is too old.
-            models.Index(fields=["occurred_at"], name="recs_interaction_time_idx"),
+            # Training and refills page through a time window on it (keyset on both
+            # columns); pruning finds the oldest rows on it.
+            models.Index(fields=["occurred_at", "id"], name="recs_interaction_time_idx"),
         ]
         constraints = [
             models.CheckConstraint(

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterator
+from datetime import datetime
 
 from django.conf import settings
 from django.db import transaction
@@ -20,8 +21,9 @@ from django.utils import timezone
 from shop.core.redis import get_redis
 from shop.recs import cards, context, store
 from shop.recs.context import Visitor
+from shop.recs.interactions import KIND_NAMES, iter_log
 from shop.recs.locks import Busy, advisory_lock
-from shop.recs.models import Interaction, ModelVersion, RecList
+from shop.recs.models import ModelVersion, RecList
 
 log = logging.getLogger(__name__)
 
@@ -29,8 +31,6 @@ READ_BATCH = 2_000
 REPLAY_BATCH = 5_000
 DELETE_CHUNK = 5_000
 PUBLISH_LOCK_KEY = 0x5EC0_0002  # pg advisory lock: one writer of the Redis copy at a time
-KIND_NAMES = {Interaction.Kind.VIEW: context.VIEW, Interaction.Kind.ADD_TO_CART: context.ADD_TO_CART}
-KIND_NAMES[Interaction.Kind.PURCHASE] = context.PURCHASE
 # Written last: store.has_lists() checks it to tell a complete copy from a partial one.
 LOAD_ORDER = [RecList.Kind.USER, RecList.Kind.ITEM, RecList.Kind.CATEGORY, RecList.Kind.POPULAR]
 
@@ -106,26 +106,18 @@ def _lists(version_id: int, kind: str) -> Iterator[tuple[str, int, list[int]]]:
         last_key = batch[-1][0]
 
 
-def replay_context(since: object) -> int:
+def replay_context(since: datetime) -> int:
     """Rebuild live context (views, cart adds, purchases) from the log since ``since``."""
     replayed = 0
-    last_id = 0
     client = get_redis()
-    while True:
-        batch = list(
-            Interaction.objects.filter(occurred_at__gte=since, id__gt=last_id)
-            .order_by("id")
-            .values_list("id", "kind", "product_id", "user_id", "session_id", "occurred_at")[:REPLAY_BATCH]
-        )
-        if not batch:
-            return replayed
+    for batch in iter_log(since, timezone.now(), REPLAY_BATCH):
         pipe = client.pipeline(transaction=False)
         for _id, kind, product_id, user_id, session_id, occurred_at in batch:
             visitor = Visitor(user_id=user_id, session_id=session_id)
             context.queue_note(pipe, visitor, KIND_NAMES[kind], product_id, occurred_at.timestamp())
         pipe.execute()
         replayed += len(batch)
-        last_id = batch[-1][0]
+    return replayed
 
 
 def prune_versions() -> int:

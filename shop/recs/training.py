@@ -27,6 +27,7 @@ from implicit.nearest_neighbours import ItemItemRecommender
 from shop.catalog import services as catalog
 from shop.recs import algorithms
 from shop.recs.cards import Card, card_for, consumable_category_ids, write_cards
+from shop.recs.interactions import KIND_NAMES, iter_log
 from shop.recs.locks import advisory_lock
 from shop.recs.models import Interaction, ModelVersion, RecList
 
@@ -36,11 +37,6 @@ READ_BATCH = 20_000
 COMPACT_AT = 1_000_000  # pending (row, col) pairs folded into the sparse sums
 SAVE_BATCH = 2_000
 TRAINING_LOCK_KEY = 0x5EC0_0001  # pg advisory lock: one training at a time
-KIND_NAMES = {
-    Interaction.Kind.VIEW: "view",
-    Interaction.Kind.ADD_TO_CART: "add_to_cart",
-    Interaction.Kind.PURCHASE: "purchase",
-}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -87,7 +83,6 @@ class LogData:
     col_ids: list[int] = dataclasses.field(default_factory=list)
     counts: dict[str, _Counts] = dataclasses.field(default_factory=dict)  # "view", "recent:view", "bought", ...
     rows_read: int = 0
-    last_id: int = 0
 
     @property
     def shape(self) -> tuple[int, int]:
@@ -102,24 +97,7 @@ def read_log(window: Window) -> LogData:
     data = LogData()
     row_index: dict[str, int] = {}
     col_index: dict[int, int] = {}
-    start = Interaction.objects.filter(occurred_at__gte=window.since).order_by("occurred_at", "id").first()
-    end_id = (
-        Interaction.objects.filter(occurred_at__lt=window.until).order_by("-id").values_list("id", flat=True).first()
-    )
-    if start is None or end_id is None:
-        return data
-    last_id = start.id - 1
-    while True:
-        batch = list(
-            Interaction.objects.filter(
-                id__gt=last_id, id__lte=end_id, occurred_at__gte=window.since, occurred_at__lt=window.until
-            )
-            .order_by("id")
-            .values_list("id", "kind", "product_id", "user_id", "session_id", "occurred_at")[:READ_BATCH]
-        )
-        if not batch:
-            break
-        last_id = batch[-1][0]
+    for batch in iter_log(window.since, window.until, READ_BATCH):
         rows = np.empty(len(batch), np.int32)
         cols = np.empty(len(batch), np.int32)
         kinds = np.empty(len(batch), np.int8)
@@ -144,7 +122,6 @@ def read_log(window: Window) -> LogData:
             data.counts.setdefault(f"recent:{name}", _Counts()).add(rows[mask & recent], cols[mask & recent])
         data.counts.setdefault("bought", _Counts()).add(rows[bought], cols[bought])
         data.rows_read += len(batch)
-        data.last_id = last_id
         if sum(counts.pending() for counts in data.counts.values()) >= COMPACT_AT:
             for name in list(data.counts):
                 data.matrix(name)
