@@ -63,6 +63,8 @@ INSTALLED_APPS = [
     "shop.core",
     "shop.accounts",
     "shop.catalog",
+    "shop.orders",
+    "shop.checkout",
     "shop.recs",
 ]
 
@@ -141,7 +143,6 @@ MEDIA_URL = "media/"
 MEDIA_ROOT = VAR_DIR / "media"
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
-FORMS_URLFIELD_ASSUME_HTTPS = True
 
 REST_FRAMEWORK = {
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],

@@ -14,6 +14,7 @@ handler500 = "shop.core.views.server_error"
 
 api_v1 = [
     path("", include("shop.catalog.api.urls")),
+    path("", include("shop.orders.api.urls")),
     path("", include("shop.recs.api.urls")),
     re_path(r"^.*$", json_404),  # unknown API paths get the JSON error body, even with DEBUG on
 ]
