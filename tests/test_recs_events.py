@@ -1,16 +1,23 @@
-"""Catalog events reach the recommendations through the real outbox relay and a real worker."""
+"""Other domains' events feed the recommendations: catalog changes (through the real relay and a
+real worker) and orders."""
 
 from __future__ import annotations
 
 import pytest
 
 from shop.catalog import services as catalog
-from shop.recs import serving
+from shop.core.models import OutboxEvent
+from shop.core.redis import get_redis
+from shop.core.tasks import apply_event
+from shop.recs import context, handlers, serving
 from shop.recs.context import Visitor
+from shop.recs.models import Interaction
 from tests.conftest import wait_until
+from tests.factories_orders import place_order
 from tests.factories_recs import build_world, small_world_als  # noqa: F401
 
 pytestmark = pytest.mark.usefixtures("small_world_als")
+CONSUMER = f"{handlers.record_purchases.__module__}.{handlers.record_purchases.__qualname__}"
 
 
 @pytest.mark.worker
@@ -37,3 +44,35 @@ def test_a_renamed_product_is_shown_with_its_new_name_without_retraining(celery_
         lambda: any(c.name == "Electric Kettle" for c in serving.recommended_for(Visitor(user_id=1)).items),
         message="the new name in the card",
     )
+
+
+@pytest.mark.django_db
+def test_an_order_records_one_purchase_per_line_once_and_marks_them_just_bought(django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):  # the relay and the consumer run eagerly
+        place_order(user_id=7, lines=[(10, 100, 2), (11, 110, 1)])
+    event = OutboxEvent.objects.get(event_type="orders.OrderCreated")
+
+    rows = list(Interaction.objects.order_by("product_id").values_list("kind", "product_id", "user_id", "quantity"))
+    assert rows == [(Interaction.Kind.PURCHASE, 10, 7, 2), (Interaction.Kind.PURCHASE, 11, 7, 1)]
+    assert apply_event(CONSUMER, {**envelope_of_row(event)}) is False  # a redelivery is a no-op
+    assert Interaction.objects.count() == 2
+    pipe = get_redis().pipeline()
+    context.queue_read(pipe, Visitor(user_id=7))
+    assert context.parse_read(pipe.execute()).bought == {10, 11}
+
+
+@pytest.mark.django_db
+def test_a_guest_order_counts_as_its_own_basket(django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        order = place_order(user_id=None, lines=[(10, 100, 1), (12, 120, 1)])
+
+    assert set(Interaction.objects.values_list("session_id", flat=True)) == {f"order:{order.order_id}"}
+
+
+def envelope_of_row(event: OutboxEvent) -> dict:
+    return {
+        "id": str(event.event_id),
+        "type": event.event_type,
+        "occurred_at": event.occurred_at.isoformat(),
+        "payload": event.payload,
+    }
