@@ -50,18 +50,18 @@ class Recommendations:
 
 
 def recommended_for(visitor: Visitor, *, limit: int = 10, exclude: Iterable[int] = ()) -> Recommendations:
-    """ "Recommended for you": the customer's precomputed list blended with neighbours of
+    """Recommended for you: the customer's precomputed list blended with neighbours of
     what this visitor viewed just now; guests get the blend on top of popular products."""
     return _guarded("recommended_for", lambda: _recommended_for(visitor, _clamp(limit), frozenset(exclude)))
 
 
 def also_bought(product_id: int, visitor: Visitor, *, limit: int = 10) -> Recommendations:
-    """ "Customers who bought this also bought": the product's list, else its category's popular products."""
+    """Customers who bought this also bought: the product's list, else its category's popular products."""
     return _guarded("also_bought", lambda: _also_bought(int(product_id), visitor, _clamp(limit)))
 
 
 def for_cart(product_ids: Sequence[int], visitor: Visitor, *, limit: int = 10) -> Recommendations:
-    """ "Related to items in your cart": the products' lists fused (the visitor's known cart if none given)."""
+    """Related to items in your cart: the products' lists fused (the visitor's known cart if none given)."""
     return _guarded("for_cart", lambda: _for_cart([int(i) for i in product_ids], visitor, _clamp(limit)))
 
 
@@ -113,7 +113,7 @@ def _also_bought(product_id: int, visitor: Visitor, limit: int) -> Recommendatio
         log.info(
             "recs: no bought-together list for product %s in v%s; serving its category", product_id, pointer.version
         )
-    ranked = related + [pid for pid in in_category if pid not in set(related)]
+    ranked = list(dict.fromkeys(related + in_category))
     source = RELATED if related else POPULAR
     return _finish(client, pointer, ranked, popular, live, live.in_cart | {product_id}, limit, source)
 

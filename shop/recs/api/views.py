@@ -68,7 +68,7 @@ def render(recs: Recommendations) -> Response:
 
 
 class ForYouView(APIView):
-    """ "Recommended for you": ``?limit=`` (1-50), ``?exclude=`` product ids to leave out."""
+    """Recommended for you: ``?limit=`` (1-50), ``?exclude=`` product ids to leave out."""
 
     def get(self, request: Request) -> HttpResponse:
         limit = int_param(request, "limit", DEFAULT_LIMIT, maximum=serving.MAX_LIMIT)
@@ -77,7 +77,7 @@ class ForYouView(APIView):
 
 
 class AlsoBoughtView(APIView):
-    """ "Customers who bought this also bought" for one product."""
+    """Customers who bought this also bought, for one product."""
 
     def get(self, request: Request, product_id: int) -> HttpResponse:
         limit = int_param(request, "limit", DEFAULT_LIMIT, maximum=serving.MAX_LIMIT)
@@ -85,7 +85,7 @@ class AlsoBoughtView(APIView):
 
 
 class CartView(APIView):
-    """ "Related to items in your cart": ``?product_ids=`` (the visitor's recorded cart when omitted)."""
+    """Related to items in your cart: ``?product_ids=`` (the visitor's recorded cart when omitted)."""
 
     def get(self, request: Request) -> HttpResponse:
         limit = int_param(request, "limit", DEFAULT_LIMIT, maximum=serving.MAX_LIMIT)
