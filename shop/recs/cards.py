@@ -122,7 +122,3 @@ def rebuild_cards() -> int:
     count = write_cards(all_cards())
     log.info("recs: wrote %d product cards", count)
     return count
-
-
-def decode_cards(product_ids: list[int], raws: list[bytes | None]) -> dict[int, Card]:
-    return {pid: Card.from_json(pid, raw) for pid, raw in zip(product_ids, raws, strict=True) if raw is not None}

@@ -23,7 +23,7 @@ import redis
 from django.conf import settings
 
 from shop.recs import context
-from shop.recs.cards import CARDS_KEY, Card, decode_cards
+from shop.recs.cards import CARDS_KEY, Card
 from shop.recs.clients import request_redis
 from shop.recs.context import LiveContext, Visitor
 from shop.recs.store import CURRENT_KEY, Pointer, decode_ids, list_key, parse_pointer
@@ -35,7 +35,7 @@ RRF_K = 10  # reciprocal-rank fusion: score = weight / (RRF_K + rank)
 CONTEXT_VIEWS_USED = 5  # the most recent views that steer "recommended for you"
 RECENCY_DECAY = 0.7  # each older view counts this much less than the one after it
 CART_ITEMS_USED = 20
-CANDIDATE_FACTOR = 3  # cards fetched per slot, so exclusions rarely leave a gap
+CANDIDATE_FACTOR = 3  # cards fetched per slot (candidates first, then popular), so exclusions rarely leave a gap
 REFILL_DEBOUNCE_KEY = "recs:refill-requested"
 WARN_EVERY_SECONDS = 60.0
 
@@ -176,17 +176,21 @@ def _finish(
     limit: int,
     source: str,
 ) -> Recommendations:
-    """Round trip 3: cards for the best candidates (then popular ones), minus what must not be shown."""
+    """Round trip 3: cards for the best candidates (then popular ones), minus what must not be shown.
+
+    At most ``limit * CANDIDATE_FACTOR`` cards are fetched and only those shown are decoded.
+    """
     want = limit * CANDIDATE_FACTOR
     candidates = [pid for pid in ranked if pid not in banned][:want]
     chosen_set = set(candidates)
-    fill = [pid for pid in popular if pid not in banned and pid not in chosen_set][:want]
+    fill = [pid for pid in popular if pid not in banned and pid not in chosen_set][: want - len(candidates)]
     ids = candidates + fill
-    cards = decode_cards(ids, client.hmget(CARDS_KEY, ids)) if ids else {}
     items: list[Card] = []
-    for pid in ids:
-        card = cards.get(pid)
-        if card is None or not card.available or (pid in live.bought and not card.consumable):
+    for pid, raw in zip(ids, client.hmget(CARDS_KEY, ids) if ids else [], strict=True):
+        if raw is None:
+            continue
+        card = Card.from_json(pid, raw)
+        if not card.available or (pid in live.bought and not card.consumable):
             continue
         items.append(card)
         if len(items) == limit:
