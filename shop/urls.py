@@ -14,7 +14,11 @@ handler500 = "shop.core.views.server_error"
 
 api_v1 = [
     path("", include("shop.catalog.api.urls")),
+    path("", include("shop.cart.api.urls")),
+    path("", include("shop.accounts.api.urls")),
     path("", include("shop.orders.api.urls")),
+    path("", include("shop.reviews.api.urls")),
+    path("", include("shop.payments.api.urls")),
     path("", include("shop.recs.api.urls")),
     re_path(r"^.*$", json_404),  # unknown API paths get the JSON error body, even with DEBUG on
 ]
@@ -23,5 +27,8 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", include(api_v1)),
     path("healthz", health, name="health"),
+    path("reviews/", include("shop.reviews.urls")),
     path("", include("shop.catalog.urls")),
+    path("", include("shop.cart.urls")),
+    path("", include("shop.accounts.urls")),
 ]

@@ -93,7 +93,39 @@ def test_children_get_the_urls_of_the_servers_in_use():
 
     child_env = Stack.from_env(env).child_env(env)
 
-    assert child_env == {"HOME": "/home/dev", "DATABASE_URL": SYSTEM_DB, "REDIS_URL": "redis://127.0.0.1:63799/0"}
+    assert child_env == {
+        "HOME": "/home/dev",
+        "DATABASE_URL": SYSTEM_DB,
+        "REDIS_URL": "redis://127.0.0.1:63799/0",
+        **devstack.EMULATOR_STRIPE_ENV,
+        "STRIPE_API_BASE": "http://127.0.0.1:12111",
+    }
+
+
+def test_without_stripe_keys_the_payments_emulator_runs_with_the_store(tmp_path):
+    stack = Stack.from_env({"SHOP_VAR_DIR": str(tmp_path), "PAYMENTS_EMULATOR_PORT": "12345"})
+
+    [emulator] = [child for child in devstack.store_processes(stack, python="py") if child.name == "payments"]
+
+    assert emulator.argv[:5] == ("py", "-m", "payments_emulator", "--port", "12345")
+    assert emulator.argv[5:] == (
+        "--data",
+        str(tmp_path / "payments-emulator.sqlite3"),
+        "--webhook-url",
+        "http://127.0.0.1:8000/api/v1/payments/webhook",
+        "--webhook-secret",
+        stack.child_env({})["STRIPE_WEBHOOK_SECRET"],
+    )
+    assert stack.child_env({})["STRIPE_API_BASE"] == "http://127.0.0.1:12345"
+
+
+def test_with_stripe_keys_the_store_talks_to_stripe_and_no_emulator_runs():
+    env = {"STRIPE_SECRET_KEY": "sk_live_from_the_environment"}
+    stack = Stack.from_env(env)
+
+    assert "payments" not in [child.name for child in devstack.store_processes(stack)]
+    assert stack.child_env(env)["STRIPE_SECRET_KEY"] == "sk_live_from_the_environment"
+    assert "STRIPE_API_BASE" not in stack.child_env(env)
 
 
 def test_store_processes_are_named_commands_on_the_configured_port(tmp_path):
@@ -101,7 +133,7 @@ def test_store_processes_are_named_commands_on_the_configured_port(tmp_path):
 
     children = {child.name: child.argv for child in devstack.store_processes(stack, python="py")}
 
-    assert list(children) == ["web", "worker", "beat"]
+    assert list(children) == ["web", "worker", "beat", "payments"]
     assert children["web"] == ("py", "-m", "gunicorn", "shop.wsgi", "-b", "127.0.0.1:9000", "--workers", "3")
     assert children["worker"][:5] == ("py", "-m", "celery", "-A", "shop")
     assert children["beat"][-2:] == ("-s", str(tmp_path / "celerybeat-schedule"))

@@ -8,9 +8,11 @@ from django.test import RequestFactory
 
 from shop.accounts.models import User
 from shop.core.redis import get_redis
+from shop.inventory import services as inventory
 from shop.recs import interactions, serving
 from shop.recs.clients import make_request_client
 from shop.recs.middleware import VisitorMiddleware
+from tests.factories_cart import warehouse
 from tests.factories_recs import World, build_world, small_world_als  # noqa: F401
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("small_world_als")]
@@ -101,3 +103,21 @@ def test_widgets_render_nothing_and_pages_still_work_with_redis_down(client, wor
     assert "recs-widget" not in response.content.decode()
     assert render_cart_widget([world.tent.id]).strip() == ""
     assert interactions.Interaction.objects.filter(product_id=world.teapot.id).exists()  # the view still counts
+
+
+def test_the_cart_page_recommends_around_the_cart_and_the_home_page_leaves_cart_items_out(
+    client, world, django_capture_on_commit_callbacks
+):
+    sku = world.tent.skus.get()
+    with django_capture_on_commit_callbacks(execute=True):  # cart.ItemAdded reaches the recs consumer
+        inventory.receive(sku.id, warehouse().id, 10, reason="test stock")
+        client.post("/cart/add/", {"sku_id": sku.id, "quantity": 1})
+    client.get(f"/p/{world.stove.id}/stove/")  # the tent's neighbours are now "inspired by your browsing"
+
+    cart_page = client.get("/cart/").content.decode()
+    home = client.get("/").content.decode()
+
+    assert "Related to items in your cart" in cart_page
+    assert f'href="/p/{world.lamp.id}/lamp/"' in cart_page
+    assert "Inspired by your browsing" in home
+    assert f'href="/p/{world.tent.id}/tent/"' not in home.split('id="recs-for-you"')[1].split("</section>")[0]

@@ -35,22 +35,33 @@ VIEW, ADD_TO_CART, PURCHASE = "view", "add_to_cart", "purchase"
 
 @dataclasses.dataclass(frozen=True)
 class Visitor:
-    """Who is asking: a customer, a guest session, or both (signed in with a visitor cookie)."""
+    """Who is asking: a customer, a guest session, or both (signed in with a visitor cookie).
+
+    ``cart_id`` is a guest cart's public id: the cart's events are recorded under
+    the session ``cart:<id>``, so a guest's lookups read that context too.
+    """
 
     user_id: int | None = None
     session_id: str = ""
+    cart_id: str = ""
 
     @property
     def context_ids(self) -> list[str]:
         ids = [f"u:{self.user_id}"] if self.user_id else []
         if self.session_id:
             ids.append(f"s:{self.session_id}")
+        if self.cart_id:
+            ids.append(f"s:{cart_session_id(self.cart_id)}")
         return ids
 
     @property
     def primary_id(self) -> str:
         """Where new signals are written (and the row of the training matrix)."""
         return self.context_ids[0]
+
+
+def cart_session_id(cart_id: str) -> str:
+    return f"cart:{cart_id}"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -93,6 +104,12 @@ def queue_note(pipe: Pipeline, visitor: Visitor, kind: str, product_id: int, at:
             pipe.zrem(_key(cid, "c"), product_id)
     else:
         raise ValueError(f"unknown interaction kind {kind!r}")
+
+
+def queue_forget_cart_item(pipe: Pipeline, visitor: Visitor, product_id: int) -> None:
+    """The product left the cart (removed, not bought)."""
+    for context_id in visitor.context_ids:
+        pipe.zrem(_key(context_id, "c"), product_id)
 
 
 def queue_read(pipe: Pipeline, visitor: Visitor) -> int:

@@ -14,13 +14,14 @@ import json
 import logging
 import re
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 
 import redis
 from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
+from redis.client import Pipeline
 
 from shop.core.redis import get_redis
 from shop.recs import context
@@ -87,20 +88,31 @@ def record(rows: list[Interaction]) -> int:
     if not rows:
         return 0
     Interaction.objects.bulk_create(rows, batch_size=1_000)
-    transaction.on_commit(lambda: note_live(rows))
-    return len(rows)
 
-
-def note_live(rows: Iterable[Interaction]) -> None:
-    """Best effort: a lost context update only makes a few lookups a little less fresh."""
-    try:
-        pipe = request_redis().pipeline(transaction=False)
+    def note(pipe: Pipeline) -> None:
         for row in rows:
             visitor = Visitor(user_id=row.user_id, session_id=row.session_id)
             context.queue_note(pipe, visitor, KIND_NAMES[row.kind], row.product_id, row.occurred_at.timestamp())
-        pipe.execute()
-    except redis.RedisError as exc:
-        log.warning("recs: live context not updated (%s); the log row is saved", exc)
+
+    update_context_on_commit(note)
+    return len(rows)
+
+
+def update_context_on_commit(queue: Callable[[Pipeline], None]) -> None:
+    """Run ``queue``'s context commands once the caller's transaction commits (at once outside one).
+
+    Best effort: a lost context update only makes a few lookups a little less fresh.
+    """
+
+    def apply() -> None:
+        try:
+            pipe = request_redis().pipeline(transaction=False)
+            queue(pipe)
+            pipe.execute()
+        except redis.RedisError as exc:
+            log.warning("recs: live context not updated (%s); the log is unaffected", exc)
+
+    transaction.on_commit(apply)
 
 
 def buffer_view(product_id: int, visitor: Visitor) -> None:

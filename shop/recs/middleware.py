@@ -18,6 +18,7 @@ from typing import Any
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 
+from shop.cart import services as cart
 from shop.recs.context import Visitor
 
 VISITOR_ID = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
@@ -57,4 +58,5 @@ def visitor_for(request: Any, *, assign: bool = False) -> Visitor:
         http.recs_visitor_assigned = True
     user = getattr(request, "user", None)
     user_id = user.pk if user is not None and user.is_authenticated else None
-    return Visitor(user_id=user_id, session_id=session_id)
+    cart_id = "" if user_id or http is None else cart.cart_id_from_token(cart.token_from_request(http)) or ""
+    return Visitor(user_id=user_id, session_id=session_id, cart_id=cart_id)

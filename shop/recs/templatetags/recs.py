@@ -3,7 +3,7 @@
     {% load recs %}
     {% recs_for_you %}                        home page: "Recommended for you"
     {% recs_for_product product.id %}         product page: records the view, "Customers who bought this also bought"
-    {% recs_for_cart cart_product_ids %}      cart page: "Related to items in your cart"
+    {% recs_for_cart cart.items %}            cart page: "Related to items in your cart"
 
 Each renders nothing when there is nothing to show; none of them can break the page.
 """
@@ -59,9 +59,10 @@ def recs_for_product(context: template.Context, product_id: int, limit: int = DE
 
 @register.inclusion_tag(WIDGET, takes_context=True)
 def recs_for_cart(
-    context: template.Context, product_ids: Iterable[int] | None = None, limit: int = DEFAULT_LIMIT
+    context: template.Context, items: Iterable[Any] | None = None, limit: int = DEFAULT_LIMIT
 ) -> dict[str, Any]:
-    """``product_ids``: what is in the cart (the visitor's recorded cart adds when omitted)."""
+    """``items``: what is in the cart, as product ids or objects with a ``product_id`` (the
+    cart's items); the visitor's recorded cart when omitted."""
     visitor = visitor_for(context.get("request"))
-    ids = [int(pid) for pid in product_ids or []]
+    ids = [int(getattr(item, "product_id", item)) for item in items or []]
     return _widget("cart", serving.for_cart(ids, visitor, limit=limit))
