@@ -51,7 +51,7 @@ from bench.support import (
     web_server,
 )
 
-SECRET_KEY = "sk_test_emulator"
+SECRET_KEY = "sk_test_emulator"  # noqa: S105 (the emulator's public development key)
 SKUS = 200  # plenty of stock
 SCARCE = 3  # a few units each, wanted by many
 SCARCE_UNITS = 15
@@ -227,7 +227,7 @@ def summarise(results: list[dict[str, Any]], stock: dict[int, int], wall: float,
     from shop.inventory.models import Hold
     from shop.orders.models import Order, OrderLine
 
-    placed = {str(checkout_id): created for checkout_id, created in Order.objects.values_list("checkout_id", "placed_at")}
+    placed = {str(checkout): created for checkout, created in Order.objects.values_list("checkout_id", "placed_at")}
     latencies = sorted(
         (placed[r["id"]].timestamp() - r["sent"]) * 1000 for r in results if r["id"] in placed and r["status"] == 202
     )

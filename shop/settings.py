@@ -70,6 +70,7 @@ INSTALLED_APPS = [
     "shop.checkout",
     "shop.reviews",
     "shop.payments",
+    "shop.recs",
 ]
 
 AUTH_USER_MODEL = "accounts.User"
@@ -84,6 +85,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "shop.recs.middleware.VisitorMiddleware",
 ]
 
 ROOT_URLCONF = "shop.urls"
@@ -280,6 +282,37 @@ LOGIN_REDIRECT_URL = "catalog:home"
 LOGOUT_REDIRECT_URL = "catalog:home"
 ACCOUNTS_MAX_ADDRESSES = int(os.environ.get("ACCOUNTS_MAX_ADDRESSES", "20"))
 REST_FRAMEWORK.setdefault("DEFAULT_THROTTLE_RATES", {})["auth"] = os.environ.get("AUTH_THROTTLE_RATE", "30/min")
+# Recommendations (shop.recs; docs/recs.md). Weights and lengths are tuning knobs;
+# staff-editable rules (consumable categories) are a table in the admin.
+from celery.schedules import crontab  # noqa: E402
+
+RECS_WEIGHTS = {"view": 1.0, "add_to_cart": 4.0, "purchase": 8.0}  # confidence each signal adds
+RECS_VIEW_CAP = 5  # views of one product by one visitor count at most this many times
+RECS_TRAINING_WINDOW_DAYS = int(os.environ.get("RECS_TRAINING_WINDOW_DAYS", "365"))
+RECS_POPULAR_DAYS = 30  # "popular right now" looks at this many recent days
+RECS_RETENTION_DAYS = {"view": 180, "add_to_cart": 365, "purchase": 730}  # then the log row is pruned
+RECS_ALS = {"factors": 200, "regularization": 20.0, "iterations": 30, "alpha": 0.5, "weighting": "bm25", "bm25_b": 0.5}
+RECS_RELATED_SOURCE = "cooc"  # "cooc" (co-occurrence) or "als" (item factors); cooc won on held-out baskets
+RECS_USER_LIST_LENGTH = 50  # precomputed per customer (room for request-time filtering)
+RECS_RELATED_LIST_LENGTH = 30  # precomputed per product
+RECS_POPULAR_LIST_LENGTH = 100
+RECS_JUST_BOUGHT_DAYS = 90  # a non-consumable bought this recently is not recommended again
+RECS_STALE_AFTER_HOURS = 48  # an older model is still served, with a warning in the log
+RECS_CONTEXT_WEIGHT = 1.5  # how much this session's recent views count against the long-term list
+RECS_KEEP_VERSIONS = 3  # model versions kept in PostgreSQL (the active one and rollbacks)
+RECS_VISITOR_COOKIE = "shop_vid"
+RECS_TRAINING_HOUR = int(os.environ.get("RECS_TRAINING_HOUR", "3"))
+CELERY_BEAT_SCHEDULE.update(
+    {
+        "recs-train": {
+            "task": "shop.recs.tasks.train_model",
+            "schedule": crontab(hour=RECS_TRAINING_HOUR, minute=15),
+        },
+        "recs-ensure-loaded": {"task": "shop.recs.tasks.ensure_loaded", "schedule": 60.0},
+        "recs-flush-views": {"task": "shop.recs.tasks.flush_views", "schedule": 5.0},
+        "recs-prune": {"task": "shop.recs.tasks.prune_interactions", "schedule": crontab(hour=4, minute=45)},
+    }
+)
 
 # Checkout (shop.checkout, docs/checkout.md)
 # A worker owns a running checkout saga for CHECKOUT_LEASE_SECONDS (renewed between steps); a

@@ -19,6 +19,7 @@ api_v1 = [
     path("", include("shop.orders.api.urls")),
     path("", include("shop.reviews.api.urls")),
     path("", include("shop.payments.api.urls")),
+    path("", include("shop.recs.api.urls")),
     path("", include("shop.checkout.api.urls")),
     re_path(r"^.*$", json_404),  # unknown API paths get the JSON error body, even with DEBUG on
 ]
