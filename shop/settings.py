@@ -10,6 +10,7 @@ from pathlib import Path
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
+from kombu import Queue
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("SHOP_VAR_DIR", BASE_DIR / "var"))
@@ -170,6 +171,7 @@ CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", REDIS_URL)
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_DEFAULT_QUEUE = "celery"
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_IGNORE_RESULT = True
@@ -335,6 +337,10 @@ if CHECKOUT_HOLD_TTL_SECONDS <= CHECKOUT_DEADLINE_SECONDS + CHECKOUT_LEASE_SECON
         "CHECKOUT_HOLD_TTL_SECONDS must exceed CHECKOUT_DEADLINE_SECONDS + CHECKOUT_LEASE_SECONDS: "
         "a stock hold must outlive any checkout that may still commit it."
     )
+# Sagas get a queue of their own: a plain `celery worker` consumes every queue listed here, and
+# Redis alternates between them, so a checkout never waits behind a backlog of event deliveries.
+CELERY_TASK_QUEUES = (Queue(CELERY_TASK_DEFAULT_QUEUE), Queue("checkout"))
+CELERY_TASK_ROUTES = {"shop.checkout.tasks.*": {"queue": "checkout"}}
 CELERY_BEAT_SCHEDULE["checkout-resume-stuck"] = {
     "task": "shop.checkout.tasks.resume_stuck_checkouts",
     "schedule": CHECKOUT_RESUME_INTERVAL_SECONDS,
