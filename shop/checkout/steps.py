@@ -55,7 +55,10 @@ def validate_and_reserve(checkout: Checkout) -> Updates:
         checkout_lines.check_sellable(lines, catalog.get_skus(line["sku_id"] for line in lines))
     except checkout_lines.LineProblem as problem:
         if problem.code == "price_changed" and checkout.user_id is not None:
-            cart.accept_current_prices(owner(checkout), problem.sku_ids)  # the cart shows the new price
+            try:
+                cart.accept_current_prices(owner(checkout), problem.sku_ids)  # the next checkout charges it
+            except Exception:  # the customer is told either way; the cart page shows today's price
+                log.exception("checkout %s: could not update the cart's prices", checkout.id)
         raise StepFailed(problem.code, problem.message) from problem
     held = inventory.reserve(
         reference(checkout),
