@@ -17,6 +17,7 @@ api_v1 = [
     path("", include("shop.orders.api.urls")),
     path("", include("shop.reviews.api.urls")),
     path("", include("shop.payments.api.urls")),
+    path("", include("shop.fulfillment.api.urls")),
     re_path(r"^.*$", json_404),  # unknown API paths get the JSON error body, even with DEBUG on
 ]
 
@@ -25,5 +26,7 @@ urlpatterns = [
     path("api/v1/", include(api_v1)),
     path("healthz", health, name="health"),
     path("reviews/", include("shop.reviews.urls")),
+    path("", include("shop.orders.urls")),
+    path("", include("shop.fulfillment.urls")),
     path("", include("shop.catalog.urls")),
 ]
