@@ -8,6 +8,8 @@ knows how stock arrives, so wiring the real inventory changes this one function.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from decimal import Decimal
 
 from django.contrib.auth import get_user_model
@@ -22,6 +24,7 @@ from shop.orders import stock
 from shop.payments import services as payments
 from tests.factories_orders import place_order
 from tests.factories_payments import new_reference
+from tests.fixtures_payments import free_port
 
 PRICE = Decimal("100.00")
 SHIPPING, TAX = Decimal("50.00"), Decimal("18.00")
@@ -111,3 +114,15 @@ def assert_events_all_handled() -> None:
     failures = list(FailedDelivery.objects.values_list("consumer", "error"))
     assert failures == [], failures
     assert not OutboxEvent.objects.filter(Q(relayed_at__isnull=True)).exists()
+
+
+@contextmanager
+def dead_processor(settings) -> Iterator[None]:  # noqa: ANN001 (pytest-django's settings)
+    """The payment processor cannot be reached (nothing listens on its port)."""
+    saved = (settings.STRIPE_API_BASE, settings.STRIPE_MAX_NETWORK_RETRIES, settings.STRIPE_TIMEOUT)
+    settings.STRIPE_API_BASE = f"http://127.0.0.1:{free_port()}"
+    settings.STRIPE_MAX_NETWORK_RETRIES, settings.STRIPE_TIMEOUT = 0, 2
+    try:
+        yield
+    finally:
+        settings.STRIPE_API_BASE, settings.STRIPE_MAX_NETWORK_RETRIES, settings.STRIPE_TIMEOUT = saved
