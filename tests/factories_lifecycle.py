@@ -30,7 +30,7 @@ PRICE = Decimal("100.00")
 SHIPPING, TAX = Decimal("50.00"), Decimal("18.00")
 
 
-def make_customer(name: str | None = None, *, is_staff: bool = False):  # noqa: ANN201 (the user model)
+def make_customer(name: str | None = None, *, is_staff: bool = False):
     name = name or f"customer-{uuid.uuid4().hex[:8]}"
     user = get_user_model().objects.create_user(name, f"{name}@example.com", "pw")
     if is_staff:
@@ -117,7 +117,7 @@ def assert_events_all_handled() -> None:
 
 
 @contextmanager
-def dead_processor(settings) -> Iterator[None]:  # noqa: ANN001 (pytest-django's settings)
+def dead_processor(settings) -> Iterator[None]:
     """The payment processor cannot be reached (nothing listens on its port)."""
     saved = (settings.STRIPE_API_BASE, settings.STRIPE_MAX_NETWORK_RETRIES, settings.STRIPE_TIMEOUT)
     settings.STRIPE_API_BASE = f"http://127.0.0.1:{free_port()}"

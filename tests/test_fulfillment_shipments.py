@@ -14,8 +14,8 @@ from shop.fulfillment import simulated_warehouse
 from shop.fulfillment.services import split_total
 from shop.fulfillment.tasks import ship_shipment
 from shop.notifications.models import Notification, StaffAlert
-from shop.payments import services as payments
 from shop.orders import services as orders
+from shop.payments import services as payments
 from tests.factories_lifecycle import (
     amounts,
     assert_events_all_handled,

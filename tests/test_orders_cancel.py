@@ -140,7 +140,7 @@ def test_cancel_racing_the_pick_has_exactly_one_winner(lifecycle, round_):
     barrier = threading.Barrier(2)
     outcomes: dict[str, str] = {}
 
-    def run(name: str, action) -> None:  # noqa: ANN001
+    def run(name: str, action) -> None:
         try:
             barrier.wait()
             action()
@@ -151,9 +151,7 @@ def test_cancel_racing_the_pick_has_exactly_one_winner(lifecycle, round_):
             connection.close()
 
     threads = [
-        threading.Thread(
-            target=run, args=("cancel", lambda: orders.cancel_order(order.order_id, actor="customer:1"))
-        ),
+        threading.Thread(target=run, args=("cancel", lambda: orders.cancel_order(order.order_id, actor="customer:1"))),
         threading.Thread(target=run, args=("pick", lambda: fulfillment.warehouse_picked(shipment.reference))),
     ]
     for thread in threads:

@@ -52,7 +52,12 @@ def test_a_return_of_delivered_units_within_the_window_is_registered(customer, c
 
     assert response.status_code == 201, response.content
     body = response.json()
-    assert (body["status"], body["amount"], body["currency"], body["reason"]) == ("requested", "106.00", "INR", "Too big")
+    assert (body["status"], body["amount"], body["currency"], body["reason"]) == (
+        "requested",
+        "106.00",
+        "INR",
+        "Too big",
+    )
     assert body["lines"] == [{"line_id": line.line_id, "product_name": "Product 1", "quantity": 1}]
     assert body["label_url"] is None  # the label follows from fulfillment
     assert status(order) == "return_requested"
@@ -117,7 +122,9 @@ def test_a_line_of_another_order_is_refused(customer, client):
     response = request_api(client, order.order_id, [{"line_id": other.lines[0].line_id, "quantity": 1}])
 
     assert response.status_code == 400
-    assert response.json()["error"]["fields"] == {f"lines.{other.lines[0].line_id}": ["This line is not part of the order."]}
+    assert response.json()["error"]["fields"] == {
+        f"lines.{other.lines[0].line_id}": ["This line is not part of the order."]
+    }
 
 
 @pytest.mark.parametrize(

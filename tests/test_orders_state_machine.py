@@ -33,7 +33,9 @@ def test_the_table_is_the_documented_lifecycle():
         assert (source, target) in ALLOWED
     assert ("placed", "cancelled") in ALLOWED
     assert ("payment_confirmed", "cancelled") in ALLOWED
-    assert not any(t.target == "cancelled" for t in lifecycle.TRANSITIONS if t.source not in ("placed", "payment_confirmed"))
+    assert not any(
+        t.target == "cancelled" for t in lifecycle.TRANSITIONS if t.source not in ("placed", "payment_confirmed")
+    )
     assert not any(t.source == "cancelled" for t in lifecycle.TRANSITIONS)
 
 
