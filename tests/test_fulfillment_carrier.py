@@ -46,9 +46,11 @@ def test_a_label_is_a_pdf_with_the_tracking_number_and_its_code_128_barcode(sett
     assert re.fullmatch(r"1ZSHOP0103\d{7}\d", label.tracking_number)
     assert is_valid_tracking_number(label.tracking_number)
     assert label.tracking_number[10:17] == "0000042"  # the package number is the parcel's
-    assert label.pdf.startswith(b"%PDF-") and label.pdf.rstrip().endswith(b"%%EOF")
+    assert label.pdf.startswith(b"%PDF-")
+    assert label.pdf.rstrip().endswith(b"%%EOF")
     assert f"({label.tracking_number})".encode() in label.pdf.replace(b" ", b"")
-    assert b"Bengaluru" in label.pdf and b"Bhiwandi" in label.pdf
+    assert b"Bengaluru" in label.pdf
+    assert b"Bhiwandi" in label.pdf
     assert str(label.postage) == "80.00 INR"  # 60 + 20 for the started kilogram
 
 

@@ -105,6 +105,7 @@ def test_an_event_sent_again_is_refused_as_a_replay_and_changes_nothing(shipped,
     assert replay.json()["error"]["code"] == "duplicate_event"
     assert TrackingEvent.objects.count() == 1
     assert OrderStatusChange.objects.count() == history
+    assert status(order) == "delivered"
 
 
 def test_a_signed_event_that_is_not_a_tracking_event_is_refused(shipped, client):

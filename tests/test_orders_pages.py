@@ -159,8 +159,10 @@ def test_the_public_tracking_page_shows_the_journey_and_nothing_personal(lifecyc
 
     html = client.get(f"/track/{shipment.tracking_number}/").content.decode()
 
-    assert "Out for delivery" in html and "Delivered" in html
-    assert "A Buyer" not in html and "MG Road" not in html and "Product 1" not in html
+    assert "Out for delivery" in html
+    assert "Delivered" in html
+    for personal in ("A Buyer", "MG Road", "Product 1"):
+        assert personal not in html
     assert client.get("/track/1ZNOPE/").status_code == 404
 
 
