@@ -35,6 +35,9 @@ class ReadOnlyInline(admin.TabularInline):
     extra = 0
     can_delete = False
 
+    def get_readonly_fields(self, request: HttpRequest, obj: object = None) -> list[str]:
+        return list(self.fields or [])
+
     def has_add_permission(self, request: HttpRequest, obj: object = None) -> bool:
         return False
 
@@ -59,13 +62,11 @@ class OrderLineInline(ReadOnlyInline):
 class OrderStatusChangeInline(ReadOnlyInline):
     model = OrderStatusChange
     fields = ["created_at", "from_status", "to_status", "actor", "reason"]
-    readonly_fields = ["created_at"]
 
 
 class ReturnInline(ReadOnlyInline):
     model = Return
     fields = ["id", "status", "amount", "currency", "reason", "requested_at", "received_at", "closed_at"]
-    readonly_fields = ["id"]
     show_change_link = True
 
 
