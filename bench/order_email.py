@@ -52,7 +52,7 @@ class Sink:
         self.arrived: dict[int, list[float]] = {}
         self.lock = threading.Lock()
 
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802 (aiosmtpd's hook name)
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         now = time.time()
         message = email.message_from_bytes(envelope.original_content or envelope.content)
         kind, _, order_id = (message.get("X-Shop-Notification") or "").partition(":")
