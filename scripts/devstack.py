@@ -636,21 +636,17 @@ def manage(args: Sequence[str], env: Mapping[str, str], signals: StopSignals) ->
         raise DevstackError(f"manage.py {' '.join(args)} failed with exit status {status}")
 
 
-def load_demo_catalog(env: Mapping[str, str], signals: StopSignals, console: Console) -> None:
-    """The demo catalog on first start (the command itself skips a non-empty catalog)."""
-    probe = subprocess.run(
-        [sys.executable, str(MANAGE_PY), "help", "import_flipkart"],
-        cwd=BASE_DIR,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        check=False,
-    )
-    signals.check()
-    if probe.returncode != 0:
-        console.say("warning: manage.py import_flipkart does not exist yet; the catalog stays as it is")
-        return
-    manage(["import_flipkart", "--if-empty"], env, signals)
+# Demo data on first start; each command skips itself when its data is already there.
+DEMO_DATA_COMMANDS = (
+    ("import_flipkart", "--if-empty"),  # the catalog, about 7 s
+    ("seed_stock", "--if-empty"),  # demo warehouses and stock, about 10 s
+    ("train_review_model", "--if-missing"),  # the review fraud model, about 10 s
+)
+
+
+def load_demo_data(env: Mapping[str, str], signals: StopSignals) -> None:
+    for command in DEMO_DATA_COMMANDS:
+        manage(command, env, signals)
 
 
 def ensure_dev_superuser(env: Mapping[str, str], signals: StopSignals, console: Console) -> None:
@@ -769,8 +765,7 @@ def run_store(stack: Stack, env: Mapping[str, str], signals: StopSignals) -> int
         child_env = stack.child_env(env)
         manage(["migrate", "--noinput"], child_env, signals)
         manage(["collectstatic", "--noinput"], child_env, signals)
-        load_demo_catalog(child_env, signals, console)
-        manage(["train_review_model", "--if-missing"], child_env, signals)  # first start only, about 10 s
+        load_demo_data(child_env, signals)
         ensure_dev_superuser(child_env, signals, console)
 
         def announce() -> None:

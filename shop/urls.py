@@ -14,9 +14,12 @@ handler500 = "shop.core.views.server_error"
 
 api_v1 = [
     path("", include("shop.catalog.api.urls")),
+    path("", include("shop.cart.api.urls")),
+    path("", include("shop.accounts.api.urls")),
     path("", include("shop.orders.api.urls")),
     path("", include("shop.reviews.api.urls")),
     path("", include("shop.payments.api.urls")),
+    path("", include("shop.recs.api.urls")),
     path("", include("shop.fulfillment.api.urls")),
     re_path(r"^.*$", json_404),  # unknown API paths get the JSON error body, even with DEBUG on
 ]
@@ -29,4 +32,6 @@ urlpatterns = [
     path("", include("shop.orders.urls")),
     path("", include("shop.fulfillment.urls")),
     path("", include("shop.catalog.urls")),
+    path("", include("shop.cart.urls")),
+    path("", include("shop.accounts.urls")),
 ]
