@@ -1,8 +1,7 @@
 """Orders placed as the checkout places them: stock held and committed, the card authorized
 for real through the payments emulator, then the order created in ``placed``.
 
-Stock goes through ``shop.orders.stock`` (the seam to inventory); only :func:`stock_up`
-knows how stock arrives, so wiring the real inventory changes this one function.
+Stock is the inventory domain's, read and moved through ``shop.orders.stock``.
 """
 
 from __future__ import annotations
@@ -19,6 +18,7 @@ from shop.core.models import FailedDelivery, OutboxEvent
 from shop.core.money import Money
 from shop.fulfillment import services as fulfillment
 from shop.fulfillment import simulated_carrier, simulated_warehouse
+from shop.inventory.models import Warehouse
 from shop.orders import services as orders
 from shop.orders import stock
 from shop.payments import services as payments
@@ -40,6 +40,16 @@ def make_customer(name: str | None = None, *, is_staff: bool = False):
 
 
 def stock_up(sku_id: int, warehouse_id: int, quantity: int) -> None:
+    """Receive units in warehouse ``warehouse_id`` (made on first use; lower ids rank first)."""
+    Warehouse.objects.get_or_create(
+        id=warehouse_id,
+        defaults={
+            "code": f"T{warehouse_id}",
+            "name": f"Test warehouse {warehouse_id}",
+            "zone": "west",
+            "priority": warehouse_id,
+        },
+    )
     stock.inventory.receive(sku_id, warehouse_id, quantity, reason="test stock")
 
 

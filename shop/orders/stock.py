@@ -1,19 +1,11 @@
-"""Every stock movement of the order lifecycle, in one place: the seam to inventory.
+"""Every stock movement of the order lifecycle, in one place: the calls to inventory.
 
-Until the inventory domain is merged, ``inventory`` is a stand-in with the same
-interface; the swap is this one import::
+- A cancelled order's units: ``release`` of the checkout's hold (``checkout-<checkout
+  id>``), or, when the checkout had already committed it, ``restock`` of the sold units
+  under ``cancel-<order id>``.
+- A returned order's units: ``restock`` under ``return-<return id>``.
 
-    from shop.inventory import services as inventory
-
-What orders needs from inventory (docs/orders.md, "Stock"):
-
-- ``release(reference) -> HoldResult``: a cancelled order's hold goes back;
-  ``error == "committed"`` when the checkout had already committed it.
-- ``restock(reference, lines: list[RestockLine(sku_id, warehouse_id, quantity)], reason)``:
-  sold units come back on hand (a cancellation after commit, a return); idempotent
-  on ``reference`` (a repeat changes nothing and returns ``created=False``; the same
-  reference with other lines raises ``ReferenceConflict``).
-- ``stock_of(sku_ids) -> {sku_id: SkuStock(on_hand, reserved, available, ...)}``.
+``restock`` is idempotent on its reference, so every caller may repeat it.
 """
 
 from __future__ import annotations
@@ -21,7 +13,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable
 
-from shop.orders import inventory_standin as inventory
+from shop.inventory import services as inventory
 
 log = logging.getLogger(__name__)
 
