@@ -56,15 +56,18 @@ class Sink:
 
     def __init__(self) -> None:
         self.arrived: dict[int, list[float]] = {}
+        self.other = 0
         self.lock = threading.Lock()
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         now = time.time()
         message = email.message_from_bytes(envelope.original_content or envelope.content)
         kind, _, order_id = (message.get("X-Shop-Notification") or "").partition(":")
-        if kind == "order_confirmation" and order_id.isdigit():
-            with self.lock:
+        with self.lock:
+            if kind == "order_confirmation" and order_id.isdigit():
                 self.arrived.setdefault(int(order_id), []).append(now)
+            else:
+                self.other += 1
         return "250 Message accepted for delivery"
 
     def count(self) -> int:
@@ -172,7 +175,10 @@ def main() -> None:
 
     latencies = sorted((sink.arrived[o][0] - at) * 1000 for o, at in created.items() if o in sink.arrived)
     duplicates = sum(len(sink.arrived[o]) - 1 for o in created if o in sink.arrived)
-    log(f"{len(latencies)} of {len(created)} confirmations received, {duplicates} duplicates")
+    log(f"{len(latencies)} of {len(created)} confirmations received, {duplicates} duplicates, {sink.other} other")
+    missing = [o for o in created if o not in sink.arrived]
+    if missing:
+        log(f"missing orders (first 10): {missing[:10]}")
     emit(
         {
             "orders": len(created),
