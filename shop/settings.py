@@ -244,6 +244,7 @@ INSTALLED_APPS += ["shop.fulfillment", "shop.notifications", "shop.analytics"]
 SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000").rstrip("/")  # links in emails
 ORDERS_RETURN_WINDOW_DAYS = int(os.environ.get("ORDERS_RETURN_WINDOW_DAYS", "30"))  # staff may override in the admin
 ORDERS_REFUND_MAX_ATTEMPTS = int(os.environ.get("ORDERS_REFUND_MAX_ATTEMPTS", "5"))
+ORDERS_IDEMPOTENCY_DAYS = int(os.environ.get("ORDERS_IDEMPOTENCY_DAYS", "7"))  # cancel/return keys are kept this long
 FULFILLMENT_WAREHOUSE_ADAPTERS = {"simulated": "shop.fulfillment.simulated_warehouse.SimulatedWarehouse"}
 FULFILLMENT_DEFAULT_WAREHOUSE_ADAPTER = os.environ.get("FULFILLMENT_DEFAULT_WAREHOUSE_ADAPTER", "simulated")
 FULFILLMENT_CARRIERS = {"simex": "shop.fulfillment.simulated_carrier.SimulatedCarrier"}
@@ -275,6 +276,10 @@ NOTIFICATIONS_STAFF_EMAILS = env_list("NOTIFICATIONS_STAFF_EMAILS", ["staff@loca
 NOTIFICATIONS_STORE_NAME = os.environ.get("NOTIFICATIONS_STORE_NAME", "Shop")
 NOTIFICATIONS_DOMAIN = os.environ.get("NOTIFICATIONS_DOMAIN", "shop.localhost")  # in Message-IDs
 CELERY_BEAT_SCHEDULE["orders-resume-refunds"] = {"task": "shop.orders.tasks.resume_refunds", "schedule": 30.0}
+CELERY_BEAT_SCHEDULE["orders-prune-idempotency-keys"] = {
+    "task": "shop.orders.tasks.prune_idempotency_keys",
+    "schedule": 24 * 3600.0,
+}
 CELERY_BEAT_SCHEDULE["notifications-resend-pending"] = {
     "task": "shop.notifications.tasks.resend_pending",
     "schedule": 60.0,

@@ -4,16 +4,19 @@ from __future__ import annotations
 
 import threading
 import uuid
+from datetime import timedelta
 
 import pytest
 from django.db import connection
+from django.utils import timezone
 
 from shop.core.models import OutboxEvent
 from shop.fulfillment import services as fulfillment
 from shop.fulfillment import simulated_warehouse
 from shop.orders import services as orders
 from shop.orders import stock
-from shop.orders.models import OrderStatusChange
+from shop.orders.models import IdempotentRequest, OrderStatusChange
+from shop.orders.tasks import prune_idempotency_keys
 from tests.factories_lifecycle import (
     amounts,
     assert_events_all_handled,
@@ -174,3 +177,14 @@ def test_cancel_racing_the_pick_has_exactly_one_winner(lifecycle, round_):
         assert payment(order).status == "authorized"
         assert stock.on_hand([9]) == {9: 1}
     assert_events_all_handled()
+
+
+def test_old_idempotency_keys_are_forgotten(lifecycle, client):
+    customer = make_customer()
+    client.force_login(customer)
+    order = place_order(user_id=customer.id)
+    assert cancel_api(client, order.order_id, "old-key").status_code == 200
+    IdempotentRequest.objects.update(created_at=timezone.now() - timedelta(days=8))
+
+    assert prune_idempotency_keys() == 1
+    assert not IdempotentRequest.objects.exists()

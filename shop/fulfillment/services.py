@@ -21,7 +21,7 @@ from decimal import ROUND_DOWN, Decimal
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import Sum
+from django.db.models import QuerySet, Sum
 from django.utils import timezone
 
 from shop.core.events import publish
@@ -157,7 +157,7 @@ def _info(shipment: Shipment) -> ShipmentInfo:
     )
 
 
-def _shipments() -> object:
+def _shipments() -> QuerySet[Shipment]:
     return Shipment.objects.defer("label_pdf").prefetch_related("lines", "tracking_events")
 
 

@@ -10,6 +10,7 @@ from collections.abc import Callable
 from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
+from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 
 from shop.fulfillment import services as fulfillment
@@ -173,10 +174,10 @@ class OrderAdmin(admin.ModelAdmin):
             return "—"
         return format_html_join(
             "",
-            '<p><a href="/admin/fulfillment/shipment/{}/change/">{}</a>: {} · {} · captured {} of {} · {}</p>',
+            '<p><a href="{}">{}</a>: {} · {} · captured {} of {} · {}</p>',
             (
                 (
-                    s.shipment_id,
+                    reverse("admin:fulfillment_shipment_change", args=[s.shipment_id]),
                     s.reference,
                     s.status_label,
                     s.tracking_number or "no label yet",
@@ -234,8 +235,8 @@ class ReturnAdmin(admin.ModelAdmin):
         if refund is None:
             return "—"
         return format_html(
-            '<a href="/admin/orders/refund/{}/change/">{} {}</a> {}',
-            refund.id,
+            '<a href="{}">{} {}</a> {}',
+            reverse("admin:orders_refund_change", args=[refund.id]),
             refund.state,
             refund.refund_id,
             refund.failure_message,

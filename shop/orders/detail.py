@@ -26,7 +26,6 @@ class OrderDetail:
     can_cancel: bool
     can_return: bool
     return_window_ends: datetime | None
-    returnable: dict[int, int]
 
 
 def order_detail(order: services.OrderInfo, actor: str) -> OrderDetail:
@@ -43,5 +42,4 @@ def order_detail(order: services.OrderInfo, actor: str) -> OrderDetail:
         can_cancel=OrderStatus.CANCELLED in actions,
         can_return=OrderStatus.RETURN_REQUESTED in actions,
         return_window_ends=services.return_window_ends(order.delivered_at),
-        returnable=services.returnable_quantities(order.order_id),
     )
