@@ -66,7 +66,7 @@ def test_the_send_task_sends_a_recorded_email_once(lifecycle):
     row = Notification.objects.get(kind="order_confirmation")
     mail.outbox.clear()
 
-    assert send_notification.apply(args=[row.id]).get() is False
+    assert send_notification.apply(args=[row.id]).result is False
     assert mail.outbox == []
 
 
