@@ -69,16 +69,19 @@ def restock(
 def _requested(lines: Iterable[RestockLine]) -> dict[Key, int]:
     wanted: dict[Key, int] = {}
     for line in lines:
-        for name in ("sku_id", "warehouse_id", "quantity"):
+        for name in ("sku_id", "warehouse_id"):
             value = getattr(line, name)
             if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
-                raise InvalidRequest(f"{name} of a restock line must be a positive whole number, not {value!r}.")
+                raise InvalidRequest(f"{name} of a restock line must be an id, not {value!r}.")
         key = (line.sku_id, line.warehouse_id)
-        wanted[key] = wanted.get(key, 0) + line.quantity
+        quantity = line.quantity
+        if isinstance(quantity, bool) or not isinstance(quantity, int) or not 0 < quantity <= MAX_MOVEMENT:
+            raise InvalidRequest(f"A restock line is 1 to {MAX_MOVEMENT} units.")
+        wanted[key] = wanted.get(key, 0) + quantity
         if wanted[key] > MAX_MOVEMENT:
-            raise InvalidRequest(f"A restock line is at most {MAX_MOVEMENT} units.")
+            raise InvalidRequest(f"A restock line is 1 to {MAX_MOVEMENT} units.")
     if not wanted:
-        raise InvalidRequest("Nothing to restock: no lines.")
+        raise InvalidRequest("A restock needs at least one line.")
     return dict(sorted(wanted.items()))
 
 

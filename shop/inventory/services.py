@@ -16,6 +16,9 @@ raise (:class:`InvalidRequest`, :class:`ReferenceConflict`).
 
 Reads (:func:`stock_of`, :func:`group_availability`) and staff movements
 (:func:`receive`, :func:`adjust`) take and return SKU ids and plain values.
+:func:`restock` puts sold units back on hand (a compensated checkout, a cancelled or
+returned order), once per restock reference; with ``hold_reference``, never more than
+that hold sold.
 """
 
 from shop.inventory.holds import commit, hold_status, release, release_expired, reserve
