@@ -74,7 +74,9 @@ def main() -> None:
             "STRIPE_PUBLISHABLE_KEY": "pk_test_emulator",
             "STRIPE_WEBHOOK_SECRET": "whsec_bench_only",
         }
-        env = bench_env(fresh_database("checkout"), **stripe)
+        # Order confirmations are rendered and "sent" in memory: no SMTP server here.
+        mail = {"EMAIL_BACKEND": "django.core.mail.backends.locmem.EmailBackend"}
+        env = bench_env(fresh_database("checkout"), **stripe, **mail)
         log("migrating")
         manage(env, "migrate", "--noinput", "-v", "0")
         flush_redis(env)
