@@ -10,6 +10,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -17,8 +18,9 @@ from shop.search import backends, behaviour, dictionaries, ltr, text
 from shop.search.backends.postgres import prepare
 from shop.search.models import SearchDocument
 from shop.search.params import SearchParams
-from shop.search.results import Hit, SearchResult
+from shop.search.results import Hit, Ranked, SearchResult
 
+FUZZY_MAX_TERMS = 3  # trigram matching of long strings is slow and rarely what was meant
 HIT_FIELDS = [
     "product_id",
     "name",
@@ -35,6 +37,34 @@ HIT_FIELDS = [
 ]
 
 
+@dataclass(frozen=True)
+class Retrieved:
+    """The base ranking of a search, after the spelling and fuzzy fallbacks."""
+
+    ranked: Ranked
+    terms: list[str]  # the words actually searched for
+    correction: list[str] | None
+    auto_corrected: bool
+    fuzzy: bool
+
+
+def retrieve(params: SearchParams, *, limit: int, offset: int = 0) -> Retrieved:
+    """Steps 1-3: words, correction, the backend's ranking, and the retries when nothing matched."""
+    backend = backends.get_backend()
+    terms = text.terms(params.q)
+    correction = dictionaries.correct(terms) if params.spell and terms else None
+    ranked = backend.search(params, terms, limit=limit, offset=offset)
+    if ranked.total == 0 and correction:
+        retried = backend.search(params, correction, limit=limit, offset=offset)
+        if retried.total:
+            return Retrieved(retried, correction, correction, True, False)
+    if ranked.total == 0 and terms and len(terms) <= FUZZY_MAX_TERMS:
+        retried = backend.search(params, terms, limit=limit, offset=offset, fuzzy=True)
+        if retried.total:
+            return Retrieved(retried, terms, correction, False, True)
+    return Retrieved(ranked, terms, correction, False, False)
+
+
 def search(
     params: SearchParams,
     *,
@@ -43,54 +73,40 @@ def search(
     log: bool = True,
     use_ranker: bool = True,
 ) -> SearchResult:
-    backend = backends.get_backend()
-    terms = text.terms(params.q)
-    correction = dictionaries.correct(terms) if params.spell and terms else None
-    ranker = ltr.active_ranker() if use_ranker and terms and params.sort == "relevance" else None
+    ranker = ltr.active_ranker() if use_ranker and params.q and params.sort == "relevance" else None
     reranking = ranker is not None and params.offset < ltr.RERANK_WINDOW
     if reranking:
-        limit, offset = max(ltr.RERANK_WINDOW, params.offset + params.page_size), 0
+        retrieved = retrieve(params, limit=max(ltr.RERANK_WINDOW, params.offset + params.page_size))
     else:
-        limit, offset = params.page_size, params.offset
-
-    effective, auto_corrected, fuzzy = terms, False, False
-    ranked = backend.search(params, terms, limit=limit, offset=offset)
-    if ranked.total == 0 and correction:
-        retried = backend.search(params, correction, limit=limit, offset=offset)
-        if retried.total:
-            ranked, effective, auto_corrected = retried, correction, True
-    if ranked.total == 0 and terms:
-        retried = backend.search(params, terms, limit=limit, offset=offset, fuzzy=True)
-        if retried.total:
-            ranked, fuzzy = retried, True
-
+        retrieved = retrieve(params, limit=params.page_size, offset=params.offset)
+    ranked = retrieved.ranked
     ids = ranked.ids
     ranker_version = None
-    if reranking and ranker is not None and not fuzzy and len(ids) > 1:
+    if reranking and ranker is not None and not retrieved.fuzzy and retrieved.terms:
         top = ids[: ltr.RERANK_WINDOW]
-        ids = ltr.rerank(ranker, prepare(effective), top, ranked.scores[: len(top)]) + ids[ltr.RERANK_WINDOW :]
+        ids = ltr.rerank(ranker, prepare(retrieved.terms), top, ranked.scores[: len(top)]) + ids[ltr.RERANK_WINDOW :]
         ranker_version = ranker.version
     page_ids = ids[params.offset : params.offset + params.page_size] if reranking else ids
     hits = load_hits(page_ids, first_position=params.offset + 1)
-    effective_query = " ".join(effective)
+    effective_query = " ".join(retrieved.terms)
     query_id = None
     if log:
         query_id = behaviour.log_search(
             params=params,
-            effective_query=effective_query if not fuzzy else "",
+            effective_query="" if retrieved.fuzzy else effective_query,
             result_count=ranked.total,
             product_ids=[hit.product_id for hit in hits],
             ranker_version=ranker_version,
             user_id=user_id,
             session_key=session_key,
         )
-    corrected_query = " ".join(correction) if correction else None
+    corrected_query = " ".join(retrieved.correction) if retrieved.correction else None
     return SearchResult(
         query=params.q,
         effective_query=effective_query,
-        did_you_mean=corrected_query if corrected_query and not auto_corrected else None,
-        auto_corrected=auto_corrected,
-        fuzzy=fuzzy,
+        did_you_mean=corrected_query if corrected_query and not retrieved.auto_corrected else None,
+        auto_corrected=retrieved.auto_corrected,
+        fuzzy=retrieved.fuzzy,
         total=ranked.total,
         page=params.page,
         page_size=params.page_size,

@@ -34,6 +34,7 @@ ATTRIBUTE_FACET_VALUES = 12
 ATTRIBUTE_FACET_SCAN = 20_000  # documents looked at for attribute facets: bounded cost on huge result sets
 DOMINANT_SHARE = 0.6  # a top-level category holding this share of the results is "the current category"
 RATING_THRESHOLDS = (4, 3, 2, 1)
+RELAX_BELOW = 50  # fewer products than this with (nearly) every word: show those with some of the words too
 
 
 @dataclass(frozen=True)
@@ -81,14 +82,17 @@ def matched_terms_sql(vector: str, prepared: PreparedQuery) -> tuple[str, list[A
 
 
 def text_match(prepared: PreparedQuery, minimum: int) -> Match:
+    """Documents with at least ``minimum`` of the terms; ranked by weighted text
+    relevance (length-normalized), times the squared share of terms present (so
+    products with every word come first), times the behaviour factor."""
     matched, matched_params = matched_terms_sql("d.search_vector", prepared)
     count = len(prepared.term_queries)
     return Match(
         where=f"d.search_vector @@ %s::tsquery AND ({matched}) >= %s",
         where_params=[prepared.any_query, *matched_params, minimum],
         score=(
-            f"ts_rank_cd('{RANK_WEIGHTS}', d.search_vector, %s::tsquery, 32)"
-            f" * (0.3 + 0.7 * ({matched})::float / {count}) * {BEHAVIOUR_SQL}"
+            f"ts_rank('{RANK_WEIGHTS}', d.search_vector, %s::tsquery, 1)"
+            f" * (0.1 + 0.9 * power(({matched})::float / {count}, 2)) * {BEHAVIOUR_SQL}"
         ),
         score_params=[prepared.any_query, *matched_params],
     )
@@ -372,22 +376,30 @@ class PostgresBackend:
     def search(
         self, params: SearchParams, terms: list[str], *, limit: int, offset: int = 0, fuzzy: bool = False
     ) -> Ranked:
-        match = self.match(terms, fuzzy=fuzzy)
-        if match is None:
-            return Ranked([], [], 0, [])
-        ranked = rank(params, match, limit, offset) if limit else []
-        total, facet_list = facets(params, match) if params.facets else (self.count(params, match), [])
-        return Ranked([pid for pid, _ in ranked], [score for _, score in ranked], total, facet_list)
-
-    def match(self, terms: list[str], *, fuzzy: bool = False) -> Match | None:
+        """Products with (nearly) all the words; when fewer than ``RELAX_BELOW`` have them,
+        products with any of the words too, ranked below (the share of words found weighs heavily)."""
         if not terms:
-            return browse_match()
+            return self._search(params, browse_match(), limit, offset)
         if fuzzy:
-            return fuzzy_match(" ".join(terms))
+            return self._search(params, fuzzy_match(" ".join(terms)), limit, offset)
         prepared = prepare(terms)
         if not prepared.term_queries:
-            return None  # only stop words: nothing meaningful to look for
-        return text_match(prepared, minimum_should_match(len(prepared.term_queries)))
+            return Ranked([], [], 0, [])  # only stop words: nothing meaningful to look for
+        minimum = minimum_should_match(len(prepared.term_queries))
+        if minimum > 1:
+            strict = text_match(prepared, minimum)
+            total = self.count(params, strict)
+            if total >= RELAX_BELOW:
+                return self._search(params, strict, limit, offset, total=total)
+        return self._search(params, text_match(prepared, 1), limit, offset)
+
+    def _search(self, params: SearchParams, match: Match, limit: int, offset: int, total: int | None = None) -> Ranked:
+        ranked = rank(params, match, limit, offset) if limit else []
+        if params.facets:
+            total, facet_list = facets(params, match)
+        else:
+            total, facet_list = (self.count(params, match) if total is None else total), []
+        return Ranked([pid for pid, _ in ranked], [score for _, score in ranked], total, facet_list)
 
     def count(self, params: SearchParams, match: Match) -> int:
         filters = filter_sql(params)
