@@ -121,7 +121,7 @@ def create_products(rows: list[Judgment]) -> dict[str, int]:
     """Each distinct product of the files, created through the catalog service; file id -> catalog id."""
     from shop.catalog.models import Category
 
-    category = Category.add_root(name="Evaluation", slug="evaluation")
+    category = Category.objects.add_root(name="Evaluation", slug="evaluation")
     products: dict[str, Judgment] = {}
     for row in rows:
         products.setdefault(row.product_id, row)

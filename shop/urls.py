@@ -14,6 +14,7 @@ handler500 = "shop.core.views.server_error"
 
 api_v1 = [
     path("", include("shop.catalog.api.urls")),
+    path("", include("shop.search.api.urls")),
     re_path(r"^.*$", json_404),  # unknown API paths get the JSON error body, even with DEBUG on
 ]
 
@@ -22,4 +23,5 @@ urlpatterns = [
     path("api/v1/", include(api_v1)),
     path("healthz", health, name="health"),
     path("", include("shop.catalog.urls")),
+    path("", include("shop.search.urls")),
 ]
