@@ -6,6 +6,8 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
+from django.test import TestCase
+
 from shop.catalog.models import Category, Product
 from shop.search import dictionaries, projection
 from tests.factories import BrandFactory, CategoryFactory, ProductFactory
@@ -38,4 +40,5 @@ def index(*products: Product) -> None:
     """Project the products (or every product) and rebuild the dictionaries, as the consumers and beat would."""
     ids = [p.id for p in products] or list(Product.objects.values_list("id", flat=True))
     projection.refresh_products(ids)
-    dictionaries.refresh()
+    with TestCase.captureOnCommitCallbacks(execute=True):  # the dictionary version moves on commit
+        dictionaries.refresh()

@@ -49,14 +49,16 @@ class Retrieved:
 
 
 def retrieve(params: SearchParams, *, limit: int, offset: int = 0) -> Retrieved:
-    """Steps 1-3: words, correction, the backend's ranking, and the retries when nothing matched."""
+    """Steps 1-3: words, correction, the backend's ranking, and the retries: with the
+    correction when no product has (nearly) all the words and the corrected words do
+    better, then fuzzy name matching when nothing matched at all."""
     backend = backends.get_backend()
     terms = text.terms(params.q)
     correction = dictionaries.correct(terms) if params.spell and terms else None
     ranked = backend.search(params, terms, limit=limit, offset=offset)
-    if ranked.total == 0 and correction:
+    if ranked.strict_total == 0 and correction:
         retried = backend.search(params, correction, limit=limit, offset=offset)
-        if retried.total:
+        if retried.strict_total or (retried.total and not ranked.total):
             return Retrieved(retried, correction, correction, True, False)
     if ranked.total == 0 and terms and len(terms) <= FUZZY_MAX_TERMS:
         retried = backend.search(params, terms, limit=limit, offset=offset, fuzzy=True)

@@ -51,6 +51,8 @@ class Ranked:
     scores: list[float]
     total: int
     facets: list[Facet]
+    # How many products have (nearly) all the words; 0 means the query only matched loosely or not at all.
+    strict_total: int = 0
 
 
 @dataclass(frozen=True)

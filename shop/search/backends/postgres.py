@@ -12,7 +12,7 @@ brand does not make the other brands' counts drop to zero.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 from typing import Any
 
@@ -379,27 +379,34 @@ class PostgresBackend:
         """Products with (nearly) all the words; when fewer than ``RELAX_BELOW`` have them,
         products with any of the words too, ranked below (the share of words found weighs heavily)."""
         if not terms:
-            return self._search(params, browse_match(), limit, offset)
+            return self._search(params, browse_match(), limit, offset, strict=True)
         if fuzzy:
             return self._search(params, fuzzy_match(" ".join(terms)), limit, offset)
         prepared = prepare(terms)
         if not prepared.term_queries:
             return Ranked([], [], 0, [])  # only stop words: nothing meaningful to look for
         minimum = minimum_should_match(len(prepared.term_queries))
-        if minimum > 1:
-            strict = text_match(prepared, minimum)
-            total = self.count(params, strict)
-            if total >= RELAX_BELOW:
-                return self._search(params, strict, limit, offset, total=total)
-        return self._search(params, text_match(prepared, 1), limit, offset)
+        if minimum == 1:
+            return self._search(params, text_match(prepared, 1), limit, offset, strict=True)
+        strict = text_match(prepared, minimum)
+        strict_total = self.count(params, strict)
+        if strict_total >= RELAX_BELOW:
+            return self._search(params, strict, limit, offset, strict=True, total=strict_total)
+        return replace(self._search(params, text_match(prepared, 1), limit, offset), strict_total=strict_total)
 
-    def _search(self, params: SearchParams, match: Match, limit: int, offset: int, total: int | None = None) -> Ranked:
+    def _search(
+        self, params: SearchParams, match: Match, limit: int, offset: int, *, strict: bool = False, total: int | None = None
+    ) -> Ranked:
         ranked = rank(params, match, limit, offset) if limit else []
         if params.facets:
             total, facet_list = facets(params, match)
+        elif total is None:
+            total, facet_list = self.count(params, match), []
         else:
-            total, facet_list = (self.count(params, match) if total is None else total), []
-        return Ranked([pid for pid, _ in ranked], [score for _, score in ranked], total, facet_list)
+            facet_list = []
+        return Ranked(
+            [pid for pid, _ in ranked], [score for _, score in ranked], total, facet_list, total if strict else 0
+        )
 
     def count(self, params: SearchParams, match: Match) -> int:
         filters = filter_sql(params)
