@@ -281,8 +281,10 @@ def main() -> None:
     flush_redis(env)
     setup_django(env)
 
-    from shop.search import ltr, projection
+    from shop.search import engine, ltr, projection  # imported before any fork, so workers share this code
+    from shop.search.backends import postgres
 
+    assert engine and postgres
     ids = create_products(eval_rows + train_rows)
     catalog_to_file = {v: k for k, v in ids.items()}
     indexing_started = time.monotonic()

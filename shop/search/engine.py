@@ -18,7 +18,7 @@ from shop.search import backends, behaviour, dictionaries, ltr, text
 from shop.search.backends.postgres import prepare
 from shop.search.models import SearchDocument
 from shop.search.params import SearchParams
-from shop.search.results import Hit, Ranked, SearchResult
+from shop.search.results import Hit, Ranked, SearchResult, Suggestion
 
 FUZZY_MAX_TERMS = 3  # trigram matching of long strings is slow and rarely what was meant
 HIT_FIELDS = [
@@ -54,7 +54,7 @@ def retrieve(params: SearchParams, *, limit: int, offset: int = 0) -> Retrieved:
     better, then fuzzy name matching when nothing matched at all."""
     backend = backends.get_backend()
     terms = text.terms(params.q)
-    correction = dictionaries.correct(terms) if params.spell and terms else None
+    correction = correct(terms) if params.spell and terms else None
     ranked = backend.search(params, terms, limit=limit, offset=offset)
     if ranked.strict_total == 0 and correction:
         retried = backend.search(params, correction, limit=limit, offset=offset)
@@ -65,6 +65,18 @@ def retrieve(params: SearchParams, *, limit: int, offset: int = 0) -> Retrieved:
         if retried.total:
             return Retrieved(retried, terms, correction, False, True)
     return Retrieved(ranked, terms, correction, False, False)
+
+
+def correct(terms: list[str]) -> list[str] | None:
+    """A better-spelled version of ``terms``: from the backend's own suggester if it has one
+    (Elasticsearch), else from the catalog vocabulary in PostgreSQL."""
+    backend_correct = getattr(backends.get_backend(), "correct", None)
+    return backend_correct(terms) if backend_correct else dictionaries.correct(terms)
+
+
+def suggest(prefix: str, limit: int) -> list[Suggestion]:
+    backend_suggest = getattr(backends.get_backend(), "suggest", None)
+    return backend_suggest(prefix, limit) if backend_suggest else dictionaries.suggest(prefix, limit)
 
 
 def search(

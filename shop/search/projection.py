@@ -152,6 +152,7 @@ def rebuild(progress: Callable[[int], object] | None = None, total: Callable[[in
     if total:
         total(count_products())
     backend = backends.get_backend()
+    backend.ensure_index()
     indexed = 0
     batch: list[ProductInfo] = []
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from shop.search import behaviour, dictionaries, engine, projection
+from shop.search import behaviour, engine, projection
 from shop.search.params import SearchParams
 from shop.search.results import Facet, FacetValue, Hit, SearchResult, Suggestion
 
@@ -46,7 +46,7 @@ def facets(params: SearchParams) -> SearchResult:
 
 
 def suggest(prefix: str, limit: int = 10) -> list[Suggestion]:
-    return dictionaries.suggest(prefix, limit)
+    return engine.suggest(prefix, limit)
 
 
 def record_click(query_id: str | None, product_id: int, position: int | None = None) -> bool:

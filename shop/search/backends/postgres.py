@@ -418,6 +418,9 @@ class PostgresBackend:
             )
             return int(cursor.fetchone()[0])
 
+    def ensure_index(self) -> None:
+        """The documents are the index: nothing more to do."""
+
     def index(self, product_ids: list[int]) -> None:
         """The documents are the index: nothing more to do."""
 
