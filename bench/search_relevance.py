@@ -40,9 +40,9 @@ import gzip
 import hashlib
 import io
 import math
+import multiprocessing
 import shutil
 import sys
-import multiprocessing
 import tempfile
 import time
 from collections import defaultdict
@@ -98,7 +98,9 @@ def read_judgments(path: Path) -> list[Judgment]:
         if not row["query"].strip() or not row["product_id"].strip() or not math.isfinite(relevance):
             continue
         rows.append(
-            Judgment(row["query"].strip(), row["product_id"].strip(), row["title"] or "", row["description"] or "", relevance)
+            Judgment(
+                row["query"].strip(), row["product_id"].strip(), row["title"] or "", row["description"] or "", relevance
+            )
         )
     if not rows:
         raise SystemExit(f"{path}: no judgments")
@@ -121,7 +123,7 @@ def create_products(rows: list[Judgment]) -> dict[str, int]:
     """Each distinct product of the files, created through the catalog service; file id -> catalog id."""
     from shop.catalog.models import Category
 
-    category = Category.objects.add_root(name="Evaluation", slug="evaluation")
+    category = Category.objects.add_root(instance=Category(name="Evaluation", slug="evaluation"))
     products: dict[str, Judgment] = {}
     for row in rows:
         products.setdefault(row.product_id, row)
@@ -196,7 +198,9 @@ def dcg(gains: list[float]) -> float:
     return sum(g / math.log2(i + 2) for i, g in enumerate(gains))
 
 
-def score_ranking(ranking: list[str], judged: dict[str, float], low: float, relevant_gain: float) -> tuple[float, float]:
+def score_ranking(
+    ranking: list[str], judged: dict[str, float], low: float, relevant_gain: float
+) -> tuple[float, float]:
     """(nDCG@10, reciprocal rank) of a ranking condensed to its judged products."""
     condensed = [p for p in ranking if p in judged]
     gains = [judged[p] - low for p in condensed]
@@ -255,7 +259,9 @@ def main() -> None:
     parser.add_argument("--judgments", type=Path, required=True, help="evaluation judgments (CSV or CSV.gz)")
     parser.add_argument("--train", type=Path, help="training judgments; without it, half of EVAL's queries (by hash)")
     parser.add_argument("--workers", type=int, default=2, help="processes running queries")
-    parser.add_argument("--rounds", type=int, default=300, help="LightGBM boosting rounds (early stopping may stop sooner)")
+    parser.add_argument(
+        "--rounds", type=int, default=300, help="LightGBM boosting rounds (early stopping may stop sooner)"
+    )
     args = parser.parse_args()
 
     started = time.monotonic()
@@ -284,7 +290,8 @@ def main() -> None:
     from shop.search import engine, ltr, projection  # imported before any fork, so workers share this code
     from shop.search.backends import postgres
 
-    assert engine and postgres
+    assert engine
+    assert postgres
     ids = create_products(eval_rows + train_rows)
     catalog_to_file = {v: k for k, v in ids.items()}
     indexing_started = time.monotonic()
@@ -306,7 +313,9 @@ def main() -> None:
     relevant_gain = (high - low) / 2
     totals = {"ndcg10_base": 0.0, "ndcg10_ltr": 0.0, "mrr_base": 0.0, "mrr_ltr": 0.0}
     without_relevant = sum(1 for judged in eval_judged.values() if max(judged.values()) - low <= 0)
-    eval_items = [(query, judged, low, relevant_gain) for query, judged in eval_judged.items() if max(judged.values()) - low > 0]
+    eval_items = [
+        (query, judged, low, relevant_gain) for query, judged in eval_judged.items() if max(judged.values()) - low > 0
+    ]
     retrieved_judged = judged_total = 0
     eval_started = time.monotonic()
     for scores, found, judged_count in parallel_map(_evaluate, eval_items, args.workers):

@@ -12,6 +12,7 @@ from shop.search.backends.postgres import price_ranges
 from shop.search.documents import ProductDocument, products
 from shop.search.models import SearchDocument
 from shop.search.params import SearchParams
+from shop.search.text import CATEGORY_SEPARATOR as SEP
 from tests.factories_search import category_path, index, product
 
 pytestmark = pytest.mark.django_db
@@ -43,12 +44,13 @@ def test_documents_are_prepared_from_the_search_read_model():
     [action] = elastic.bulk_actions(list(SearchDocument.objects.all()), "shop-products")
 
     source = action["_source"]
-    assert action["_id"] == item.id and action["_op_type"] == "index"
+    assert action["_id"] == item.id
+    assert action["_op_type"] == "index"
     assert source["name"] == "Titan Analog Watch"
-    assert source["category_levels"] == {"l1": "Watches", "l2": "Watches › Wrist Watches"}
+    assert source["category_levels"] == {"l1": "Watches", "l2": f"Watches{SEP}Wrist Watches"}
     assert source["attribute_pairs"] == [{"key": "Dial Color", "value": "Black"}]
     assert {"input": ["Titan"], "weight": 1, "contexts": {"kind": ["brand"]}} in source["suggest"]
-    assert ["Titan Analog Watch", "Analog Watch", "Watch"] == source["suggest"][0]["input"]
+    assert source["suggest"][0]["input"] == ["Titan Analog Watch", "Analog Watch", "Watch"]
 
 
 def test_search_body_matches_words_over_boosted_fields_with_behaviour_scoring():
@@ -109,7 +111,11 @@ def test_a_response_becomes_the_same_result_types_as_postgres():
             "fast_delivery": {"values": {"doc_count": 1}},
             "in_stock": {"values": {"doc_count": 2}},
             "attributes": {
-                "pairs": {"keys": {"buckets": [{"key": "Dial Color", "values": {"buckets": [{"key": "Black", "doc_count": 2}]}}]}}
+                "pairs": {
+                    "keys": {
+                        "buckets": [{"key": "Dial Color", "values": {"buckets": [{"key": "Black", "doc_count": 2}]}}]
+                    }
+                }
             },
         },
     }
@@ -136,7 +142,13 @@ def test_spelling_and_autocomplete_requests_and_answers():
     answer = {
         "suggest": {
             "brand": [{"options": [{"text": "Samsung", "_id": "3", "_source": {"brand": "Samsung"}}]}],
-            "product": [{"options": [{"text": "Samsung Galaxy", "_id": "3", "_source": {"name": "Samsung Galaxy S5", "slug": "s5"}}]}],
+            "product": [
+                {
+                    "options": [
+                        {"text": "Samsung Galaxy", "_id": "3", "_source": {"name": "Samsung Galaxy S5", "slug": "s5"}}
+                    ]
+                }
+            ],
         }
     }
     assert [(s.kind, s.text) for s in elastic.parse_suggest(answer, 10)] == [

@@ -71,7 +71,8 @@ def test_processing_turns_logs_into_signals_features_and_query_stats(mugs):
     assert doc.popularity > 0
     entry = SearchQueryLog.objects.get(token=result.query_id)
     assert entry.feature_version == ltr.FEATURE_VERSION
-    assert len(entry.features) == len(entry.product_ids) and len(entry.features[0]) == len(ltr.FEATURES)
+    assert len(entry.features) == len(entry.product_ids)
+    assert len(entry.features[0]) == len(ltr.FEATURES)
 
 
 def test_add_to_cart_without_a_query_id_is_attributed_to_the_shoppers_last_search(mugs):
@@ -82,7 +83,10 @@ def test_add_to_cart_without_a_query_id_is_attributed_to_the_shoppers_last_searc
     record_purchase([product_id], user_id=7)
 
     log_id = SearchQueryLog.objects.get(token=result.query_id).id
-    assert set(SearchInteraction.objects.values_list("kind", "query_log_id")) == {("cart", log_id), ("purchase", log_id)}
+    assert set(SearchInteraction.objects.values_list("kind", "query_log_id")) == {
+        ("cart", log_id),
+        ("purchase", log_id),
+    }
 
 
 def test_behaviour_lifts_a_product_in_the_base_ranking(mugs):
@@ -142,7 +146,9 @@ def test_training_command_saves_a_versioned_model_that_search_then_uses(
         call_command("train_search_ranker")
 
     model = RankerModel.objects.get()
-    assert model.is_active and model.version == 1 and model.source == "logs"
+    assert model.is_active
+    assert model.version == 1
+    assert model.source == "logs"
     assert (Path(model_dir) / model.file_name).is_file()
     assert "Ranker v1 (active)" in capsys.readouterr().out
     result = search(SearchParams(q="coffee mug"), log=False)

@@ -13,6 +13,7 @@ from shop.core.tasks import relay_outbox
 from shop.search.models import SearchDocument
 from shop.search.params import SearchParams
 from shop.search.services import search
+from shop.search.text import CATEGORY_SEPARATOR as SEP
 from tests.conftest import wait_until
 from tests.factories_search import category_path, index, product
 
@@ -30,15 +31,20 @@ def test_product_created_through_the_catalog_gets_a_document_when_its_event_is_d
     shirts = category_path("Clothing", "Shirts")
     with django_capture_on_commit_callbacks(execute=True):
         created = catalog.create_product(
-            name="Linen Shirt", category=shirts, price=Decimal("799"), description="Breathable summer linen",
-            attributes={}, fast_delivery=True,
+            name="Linen Shirt",
+            category=shirts,
+            price=Decimal("799"),
+            description="Breathable summer linen",
+            attributes={},
+            fast_delivery=True,
         )
 
     doc = SearchDocument.objects.get(product_id=created.id)
     assert doc.name == "Linen Shirt"
     assert doc.category_path == ["Clothing", "Shirts"]
-    assert doc.category_keys == ["Clothing", "Clothing › Shirts"]
-    assert doc.fast_delivery and doc.in_stock
+    assert doc.category_keys == ["Clothing", f"Clothing{SEP}Shirts"]
+    assert doc.fast_delivery
+    assert doc.in_stock
     assert search(SearchParams(q="linen"), log=False).total == 1
 
 
@@ -53,7 +59,8 @@ def test_price_change_availability_and_rating_update_the_document():
 
     doc = SearchDocument.objects.get(product_id=item.id)
     assert doc.price == Decimal("250.00")
-    assert doc.availability == "out_of_stock" and not doc.in_stock
+    assert doc.availability == "out_of_stock"
+    assert not doc.in_stock
     assert (doc.rating_avg, doc.rating_count) == (Decimal("4.50"), 12)
 
 
@@ -116,7 +123,9 @@ def test_an_event_updates_its_document_within_seconds_through_a_real_worker(cele
     catalog.update_product(item.id, price=Decimal("750.00"), name="Cast Iron Skillet")
 
     wait_until(
-        lambda: SearchDocument.objects.filter(product_id=item.id, name="Cast Iron Skillet", price=Decimal("750.00")).exists(),
+        lambda: SearchDocument.objects.filter(
+            product_id=item.id, name="Cast Iron Skillet", price=Decimal("750.00")
+        ).exists(),
         timeout=10,
         message="the search document to follow the catalog",
     )

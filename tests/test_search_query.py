@@ -34,16 +34,51 @@ def catalog():
     watches = category_path("Watches", "Wrist Watches")
     shoes = category_path("Footwear", "Running Shoes")
     items = [
-        product("Titan Analog Watch for Men", category=watches, brand="Titan", price=Decimal("2500"),
-                rating_avg=Decimal("4.5"), rating_count=40, fast_delivery=True, attributes={"Dial Color": "Black"}),
-        product("Fastrack Digital Watch", category=watches, brand="Fastrack", price=Decimal("900"),
-                rating_avg=Decimal("3.9"), rating_count=10, attributes={"Dial Color": "White"}),
-        product("Sonata Analog Watch for Women", category=watches, brand="Sonata", price=Decimal("1200"),
-                rating_avg=Decimal("4.1"), rating_count=5, fast_delivery=True, attributes={"Dial Color": "Black"}),
-        product("Nike Running Shoes", category=shoes, brand="Nike", price=Decimal("4200"),
-                rating_avg=Decimal("4.6"), rating_count=100, fast_delivery=True),
-        product("Leather Strap", category=watches, brand="Titan", price=Decimal("300"),
-                description="A replacement strap for any analog watch"),
+        product(
+            "Titan Analog Watch for Men",
+            category=watches,
+            brand="Titan",
+            price=Decimal("2500"),
+            rating_avg=Decimal("4.5"),
+            rating_count=40,
+            fast_delivery=True,
+            attributes={"Dial Color": "Black"},
+        ),
+        product(
+            "Fastrack Digital Watch",
+            category=watches,
+            brand="Fastrack",
+            price=Decimal("900"),
+            rating_avg=Decimal("3.9"),
+            rating_count=10,
+            attributes={"Dial Color": "White"},
+        ),
+        product(
+            "Sonata Analog Watch for Women",
+            category=watches,
+            brand="Sonata",
+            price=Decimal("1200"),
+            rating_avg=Decimal("4.1"),
+            rating_count=5,
+            fast_delivery=True,
+            attributes={"Dial Color": "Black"},
+        ),
+        product(
+            "Nike Running Shoes",
+            category=shoes,
+            brand="Nike",
+            price=Decimal("4200"),
+            rating_avg=Decimal("4.6"),
+            rating_count=100,
+            fast_delivery=True,
+        ),
+        product(
+            "Leather Strap",
+            category=watches,
+            brand="Titan",
+            price=Decimal("300"),
+            description="A replacement strap for any analog watch",
+        ),
     ]
     index(*items)
     return items
@@ -86,9 +121,18 @@ def test_pages_are_bounded_and_do_not_overlap(catalog):
 @pytest.mark.parametrize(
     ("sort", "expected"),
     [
-        ("price", ["Leather Strap", "Fastrack Digital Watch", "Sonata Analog Watch for Women", "Titan Analog Watch for Men"]),
-        ("-price", ["Titan Analog Watch for Men", "Sonata Analog Watch for Women", "Fastrack Digital Watch", "Leather Strap"]),
-        ("rating", ["Titan Analog Watch for Men", "Sonata Analog Watch for Women", "Fastrack Digital Watch", "Leather Strap"]),
+        (
+            "price",
+            ["Leather Strap", "Fastrack Digital Watch", "Sonata Analog Watch for Women", "Titan Analog Watch for Men"],
+        ),
+        (
+            "-price",
+            ["Titan Analog Watch for Men", "Sonata Analog Watch for Women", "Fastrack Digital Watch", "Leather Strap"],
+        ),
+        (
+            "rating",
+            ["Titan Analog Watch for Men", "Sonata Analog Watch for Women", "Fastrack Digital Watch", "Leather Strap"],
+        ),
     ],
 )
 def test_sorts_order_the_matches(catalog, sort, expected):
@@ -110,7 +154,12 @@ def test_facets_count_every_dimension(catalog):
     assert facet(result, "fast_delivery") == {"Fast delivery": 2}
     assert facet(result, "in_stock") == {"In stock": 4}
     assert facet(result, "rating") == {"4★ & up": 2, "3★ & up": 3, "2★ & up": 3, "1★ & up": 3}
-    assert facet(result, "price") == {"Under 500": 1, "500 – 1,000": 1, "1,000 – 2,500": 1, "2,500 – 5,000": 1}
+    assert facet(result, "price") == {
+        "Under 500": 1,
+        "500 \u2013 1,000": 1,
+        "1,000 \u2013 2,500": 1,
+        "2,500 \u2013 5,000": 1,
+    }
 
 
 def test_facet_counts_stay_right_when_filters_combine(catalog):

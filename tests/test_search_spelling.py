@@ -49,7 +49,7 @@ def test_misspelling_with_a_second_word_still_retries_with_the_correction(catalo
     result = search(SearchParams(q="wireless mouze"), log=False)
 
     assert result.auto_corrected
-    assert [hit.name for hit in result.hits][0] == "Wireless Mouse"
+    assert result.hits[0].name == "Wireless Mouse"
 
 
 def test_did_you_mean_when_the_original_words_still_find_products(catalog):
@@ -57,7 +57,7 @@ def test_did_you_mean_when_the_original_words_still_find_products(catalog):
 
     assert not result.auto_corrected
     assert result.did_you_mean == "wireless headphones mouse"
-    assert [hit.name for hit in result.hits][0] == "Wireless Headphones"
+    assert result.hits[0].name == "Wireless Headphones"
 
 
 def test_numbers_and_short_words_are_left_alone(catalog):
@@ -74,4 +74,6 @@ def test_fuzzy_name_matching_when_no_word_matches_and_no_correction_helps(catalo
 def test_gibberish_finds_nothing_and_says_so(catalog):
     result = search(SearchParams(q="qqqzzzxxv"), log=False)
 
-    assert result.total == 0 and not result.hits and result.did_you_mean is None
+    assert result.total == 0
+    assert not result.hits
+    assert result.did_you_mean is None

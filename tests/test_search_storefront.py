@@ -33,17 +33,20 @@ def test_every_page_has_the_search_box_with_live_autocomplete(client, catalog):
 def test_results_page_shows_count_results_and_facet_sidebar(client, catalog):
     page = client.get("/search/?q=watch").content.decode()
 
-    assert "1–2 of 2 results" in page
-    assert "Titan Analog Watch" in page and "Fastrack Digital Watch" in page
+    assert "1\u20132 of 2 results" in page
+    assert "Titan Analog Watch" in page
+    assert "Fastrack Digital Watch" in page
     assert 'aria-label="Filters"' in page
-    assert "Brand" in page and "Fast delivery" in page and "Price" in page
+    assert "Brand" in page
+    assert "Fast delivery" in page
+    assert "Price" in page
     assert "/search/?q=watch&amp;brand=Titan" in page  # a facet value is a link that adds its filter
 
 
 def test_selected_facet_is_marked_and_its_link_removes_it(client, catalog):
     page = client.get("/search/?q=watch&brand=Titan").content.decode()
 
-    assert "1–1 of 1 result" in page
+    assert "1\u20131 of 1 result" in page
     assert 'aria-current="true"' in page
     assert 'href="/search/?q=watch"' in page
 
@@ -74,7 +77,8 @@ def test_bad_parameters_on_the_page_are_dropped_with_a_message_not_an_error(clie
 
     assert response.status_code == 200
     page = response.content.decode()
-    assert "price_min" in page and "2 results" in page
+    assert "price_min" in page
+    assert "2 results" in page
 
 
 def test_huge_query_on_the_page_is_shortened(client, catalog):

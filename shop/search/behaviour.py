@@ -129,9 +129,7 @@ def record_add_to_cart(
     )
 
 
-def record_purchase(
-    product_ids: Iterable[int], *, user_id: int | None = None, session_key: str | None = None
-) -> None:
+def record_purchase(product_ids: Iterable[int], *, user_id: int | None = None, session_key: str | None = None) -> None:
     """Products were bought (an order was placed): the strongest signal of all."""
     SearchInteraction.objects.bulk_create(
         SearchInteraction(
@@ -170,7 +168,9 @@ def process_pending(batch: int = PROCESS_BATCH) -> int:
                 deltas[product_id]["impressions"] += 1
         field_of = {"click": "clicks", "cart": "add_to_carts", "purchase": "purchases"}
         for interaction in interactions:
-            deltas[interaction.product_id][field_of[interaction.kind]] += interaction.quantity if interaction.kind != "click" else 1
+            deltas[interaction.product_id][field_of[interaction.kind]] += (
+                interaction.quantity if interaction.kind != "click" else 1
+            )
         _add_to_signals(deltas)
         _update_query_stats(logs, now)
         _log_features(logs)
@@ -211,7 +211,9 @@ def _add_to_signals(deltas: dict[int, Counter[str]]) -> None:
         )
     existing = set(SearchDocument.objects.filter(product_id__in=ids).values_list("product_id", flat=True))
     SearchDocument.objects.bulk_update(
-        [doc for doc in documents if doc.product_id in existing], ["ctr", "conversion_rate", "popularity"], batch_size=500
+        [doc for doc in documents if doc.product_id in existing],
+        ["ctr", "conversion_rate", "popularity"],
+        batch_size=500,
     )
 
 

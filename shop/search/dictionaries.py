@@ -7,6 +7,8 @@ so every web process reads the same dictionary and none keeps one in memory.
 Suggestion answers are cached in Redis under a version that each refresh bumps.
 """
 
+# ruff: noqa: S608  (SQL here is assembled from constant fragments; every value is a bound parameter)
+
 from __future__ import annotations
 
 import hashlib
@@ -42,7 +44,8 @@ NORMALIZED = "btrim(lower(regexp_replace({0}, '[^[:alnum:]]+', ' ', 'g')))"
 SUGGESTIONS_SQL = [
     f"""INSERT INTO search_suggestion (kind, text, normalized, weight, params)
         SELECT 'query', normalized, normalized, 3 * ln(1 + searches), '{{}}'::jsonb FROM search_searchquerystat
-        WHERE searches >= {MIN_QUERY_SEARCHES} AND last_result_count > 0 AND length(normalized) <= {MAX_QUERY_SUGGESTION_CHARS}
+        WHERE searches >= {MIN_QUERY_SEARCHES} AND last_result_count > 0
+          AND length(normalized) <= {MAX_QUERY_SUGGESTION_CHARS}
         ORDER BY searches DESC LIMIT {MAX_QUERY_SUGGESTIONS}""",
     f"""INSERT INTO search_suggestion (kind, text, normalized, weight, params)
         SELECT 'brand', brand, {NORMALIZED.format("brand")}, 2 * ln(1 + count(*)), jsonb_build_object('brand', brand)
@@ -84,7 +87,7 @@ def refresh() -> None:
 
 def correct(terms: list[str]) -> list[str] | None:
     """The terms with each word the catalog does not know replaced by the closest
-    word it does (Damerau–Levenshtein distance 1, or 2 for words of 6+ letters,
+    word it does (Damerau-Levenshtein distance 1, or 2 for words of 6+ letters,
     among trigram-similar vocabulary; ties go to the more frequent word).
     ``None`` when nothing needs or can get a correction."""
     words = [t for t in terms if len(t) >= 3 and t.isalpha()]

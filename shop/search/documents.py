@@ -61,7 +61,7 @@ class ProductDocument(Document):
     category_text = fields.TextField(analyzer=shop_english)
     category_path = fields.KeywordField(multi=True)
     category_keys = fields.KeywordField(multi=True)
-    # levels.l2 holds "A › B": the hierarchical facet counts one level below the selection.
+    # levels.l2 holds "A > B" (joined by CATEGORY_SEPARATOR): the category facet counts one level below the selection.
     category_levels = fields.ObjectField(
         properties={f"l{level}": fields.KeywordField() for level in range(1, CATEGORY_LEVELS + 1)}
     )
@@ -100,11 +100,18 @@ class ProductDocument(Document):
 
     def prepare_suggest(self, instance: SearchDocument) -> list[dict[str, Any]]:
         words = instance.name.split()
-        weight = max(1, int(10 * instance.popularity + instance.rating_count ** 0.5))
-        entries = [{"input": [" ".join(words[i:]) for i in range(min(len(words), 6))], "weight": weight,
-                    "contexts": {"kind": ["product"]}}]
+        weight = max(1, int(10 * instance.popularity + instance.rating_count**0.5))
+        entries = [
+            {
+                "input": [" ".join(words[i:]) for i in range(min(len(words), 6))],
+                "weight": weight,
+                "contexts": {"kind": ["product"]},
+            }
+        ]
         if instance.brand:
             entries.append({"input": [instance.brand], "weight": weight, "contexts": {"kind": ["brand"]}})
         if instance.category_path:
-            entries.append({"input": [instance.category_path[-1]], "weight": weight, "contexts": {"kind": ["category"]}})
+            entries.append(
+                {"input": [instance.category_path[-1]], "weight": weight, "contexts": {"kind": ["category"]}}
+            )
         return entries

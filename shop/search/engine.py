@@ -150,7 +150,9 @@ def facets(params: SearchParams) -> SearchResult:
 
 
 def load_hits(product_ids: Sequence[int], first_position: int = 1) -> list[Hit]:
-    rows = {row["product_id"]: row for row in SearchDocument.objects.filter(product_id__in=product_ids).values(*HIT_FIELDS)}
+    rows = {
+        row["product_id"]: row for row in SearchDocument.objects.filter(product_id__in=product_ids).values(*HIT_FIELDS)
+    }
     hits = []
     for product_id in product_ids:
         row = rows.get(product_id)

@@ -10,6 +10,8 @@ checksum; the active one is loaded once per process and reloaded when the
 feature-set mismatch: ranking stays on the base score.
 """
 
+# ruff: noqa: S608  (SQL here is assembled from constant fragments; every value is a bound parameter)
+
 from __future__ import annotations
 
 import hashlib

@@ -38,7 +38,8 @@ class SearchDocument(models.Model):
     brand = models.CharField(max_length=200, blank=True)
     category_id = models.BigIntegerField(db_index=True)
     category_path = ArrayField(models.CharField(max_length=200), default=list, blank=True)
-    # "A", "A › B", "A › B › C": one entry per level, so a subtree filter is one array containment.
+    # "A", "A > B", "A > B > C" (joined by CATEGORY_SEPARATOR): one entry per level, so a subtree filter
+    # is one array containment.
     category_keys = ArrayField(models.TextField(), default=list, blank=True)
     category_text = models.TextField(blank=True)
     attributes = models.JSONField(default=dict, blank=True)
@@ -247,7 +248,7 @@ class PriceRange(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.currency} {self.min_price or 0}–{self.max_price or '∞'}"
+        return f"{self.currency} {self.min_price or 0}-{self.max_price or '∞'}"
 
 
 class RankerModel(models.Model):

@@ -173,7 +173,11 @@ def parse(query: QueryDict, *, require_query: bool = False) -> tuple[SearchParam
         asked = tuple(dict.fromkeys(name.strip() for name in query["facets"].split(",") if name.strip()))
         unknown = [name for name in asked if name not in FACET_NAMES]
         if unknown:
-            errors.add("facets", f"Unknown facet(s): {', '.join(unknown[:5])}. Known: {', '.join(FACET_NAMES)}.", "unknown_facet")
+            errors.add(
+                "facets",
+                f"Unknown facet(s): {', '.join(unknown[:5])}. Known: {', '.join(FACET_NAMES)}.",
+                "unknown_facet",
+            )
         facets = tuple(name for name in asked if name in FACET_NAMES)
 
     params = SearchParams(

@@ -9,8 +9,8 @@ from urllib.parse import urlencode
 from django.http import QueryDict
 from django.urls import reverse
 
-from shop.search.params import ATTRIBUTE_PREFIX
 from shop.search.results import Facet, FacetValue, Hit, SearchResult, Suggestion
+from shop.search.text import CATEGORY_SEPARATOR
 
 SEARCH_PATH = "/search/"
 
@@ -54,7 +54,12 @@ def facet_dict(facet: Facet) -> dict[str, Any]:
 
 
 def value_dict(value: FacetValue) -> dict[str, Any]:
-    data: dict[str, Any] = {"value": value.value, "label": value.label, "count": value.count, "selected": value.selected}
+    data: dict[str, Any] = {
+        "value": value.value,
+        "label": value.label,
+        "count": value.count,
+        "selected": value.selected,
+    }
     if value.min is not None or value.max is not None:
         data["min"] = str(value.min) if value.min is not None else None
         data["max"] = str(value.max) if value.max is not None else None
@@ -108,11 +113,15 @@ def toggle_link(query: QueryDict, facet: Facet, value: FacetValue) -> str:
     elif facet.kind in ("tree", "threshold", "toggle"):
         changes[facet.name] = [] if value.selected else [value.value]
         if facet.kind == "tree" and value.selected:
-            parent = value.value.rsplit(" › ", 1)[0] if " › " in value.value else ""
+            parent = value.value.rsplit(CATEGORY_SEPARATOR, 1)[0] if CATEGORY_SEPARATOR in value.value else ""
             changes[facet.name] = [parent] if parent else []
     else:
         current = query.getlist(facet.name)
         changes[facet.name] = [v for v in current if v != value.value] if value.selected else [*current, value.value]
+    return search_link(query, changes)
+
+
+def search_link(query: QueryDict, changes: dict[str, list[str]]) -> str:
     return f"{SEARCH_PATH}?{with_changes(query, changes)}"
 
 
@@ -131,7 +140,3 @@ def suggestion_dict(suggestion: Suggestion) -> dict[str, Any]:
     if suggestion.kind == "category":
         data["path"] = suggestion.params["category"]
     return data
-
-
-def is_attribute(name: str) -> bool:
-    return name.startswith(ATTRIBUTE_PREFIX)

@@ -46,7 +46,7 @@ UPDATE_FIELDS = [
 
 
 def category_keys(path: list[str]) -> list[str]:
-    """``["A", "B"]`` -> ``["A", "A › B"]``: the key of every level, root first."""
+    """``["A", "B"]`` -> ``["A", "A > B"]`` (joined by CATEGORY_SEPARATOR): the key of every level, root first."""
     return [CATEGORY_SEPARATOR.join(path[: depth + 1]) for depth in range(len(path))]
 
 
@@ -125,9 +125,9 @@ def reindex_category(category_id: int) -> int:
     if not category_ids:
         return 0
     ids = list(
-        SearchDocument.objects.filter(category_id__in=category_ids).order_by("product_id").values_list(
-            "product_id", flat=True
-        )
+        SearchDocument.objects.filter(category_id__in=category_ids)
+        .order_by("product_id")
+        .values_list("product_id", flat=True)
     )
     for start in range(0, len(ids), BATCH_SIZE):
         with transaction.atomic():
@@ -142,7 +142,9 @@ class RebuildStats:
     seconds: float
 
 
-def rebuild(progress: Callable[[int], object] | None = None, total: Callable[[int], object] | None = None) -> RebuildStats:
+def rebuild(
+    progress: Callable[[int], object] | None = None, total: Callable[[int], object] | None = None
+) -> RebuildStats:
     """Rewrite every document from the catalog, drop the ones no product backs, refresh the dictionaries.
 
     Each batch commits on its own, so search keeps serving (from a mix of old and

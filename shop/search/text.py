@@ -11,7 +11,7 @@ import re
 import unicodedata
 
 MAX_QUERY_CHARS = 200
-CATEGORY_SEPARATOR = " › "
+CATEGORY_SEPARATOR = " \u203a "  # a single right-pointing angle quotation mark between spaces
 MAX_TERMS = 10
 MAX_TERM_CHARS = 40
 _WORD = re.compile(r"[^\W_]+", re.UNICODE)  # letters and digits; "_" separates like the tsvector parser does

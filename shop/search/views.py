@@ -17,6 +17,8 @@ from shop.search import presenters, services
 from shop.search.models import SearchDocument, Suggestion
 from shop.search.params import SORTS, parse
 from shop.search.results import SearchResult
+from shop.search.results import Suggestion as SuggestionDTO
+from shop.search.text import CATEGORY_SEPARATOR
 
 POPULAR_ON_EMPTY = 8
 
@@ -48,46 +50,51 @@ def _shopper_message(name: str, problem: str) -> str:
 
 def _result_context(request: HttpRequest, result: SearchResult) -> dict[str, Any]:
     query = request.GET
-    facets = []
-    for facet in result.facets:
-        if not facet.values:
-            continue
-        facets.append(
-            {
-                "name": facet.name,
-                "label": facet.label,
-                "kind": facet.kind,
-                "values": [
-                    {"label": v.label, "count": v.count, "selected": v.selected, "url": presenters.toggle_link(query, facet, v)}
-                    for v in facet.values
-                ],
-            }
-        )
+    facets = [
+        {
+            "name": facet.name,
+            "label": facet.label,
+            "values": [
+                {
+                    "label": value.label,
+                    "count": value.count,
+                    "selected": value.selected,
+                    "url": presenters.toggle_link(query, facet, value),
+                }
+                for value in facet.values
+            ],
+        }
+        for facet in result.facets
+        if facet.values
+    ]
+    category = query.get("category", "")
+    parts = category.split(CATEGORY_SEPARATOR) if category else []
+    crumbs = [
+        {
+            "label": part,
+            "url": presenters.search_link(query, {"category": [CATEGORY_SEPARATOR.join(parts[: i + 1])], "page": []}),
+        }
+        for i, part in enumerate(parts[:-1])
+    ]
     last = presenters.last_page(result)
-    category = request.GET.get("category", "")
-    crumbs = []
-    if category and " › " in category:
-        parts = category.split(" › ")
-        crumbs = [
-            {"label": part, "url": f"{presenters.SEARCH_PATH}?{presenters.with_changes(query, {'category': [' › '.join(parts[: i + 1])], 'page': []})}"}
-            for i, part in enumerate(parts[:-1])
-        ]
     return {
         "result": result,
         "hits": [
-            {"hit": hit, "url": presenters.product_url(hit.product_id, hit.slug), "go": _go_url(result, hit.product_id, hit.position)}
+            {
+                "hit": hit,
+                "url": presenters.product_url(hit.product_id, hit.slug),
+                "go": _go_url(result, hit.product_id, hit.position),
+            }
             for hit in result.hits
         ],
         "facets": facets,
         "category": category,
-        "category_label": category.rsplit(" › ", 1)[-1] if category else "",
+        "category_label": parts[-1] if parts else "",
         "category_crumbs": crumbs,
-        "clear_category_url": f"{presenters.SEARCH_PATH}?{presenters.with_changes(query, {'category': [], 'page': []})}",
-        "did_you_mean_url": f"{presenters.SEARCH_PATH}?{presenters.with_changes(query, {'q': [result.did_you_mean or ''], 'page': []})}",
-        "original_url": f"{presenters.SEARCH_PATH}?{presenters.with_changes(query, {'spell': ['0'], 'page': []})}",
-        "hidden_params": [
-            (key, value) for key in query if key not in ("sort", "page") for value in query.getlist(key)
-        ],
+        "clear_category_url": presenters.search_link(query, {"category": [], "page": []}),
+        "did_you_mean_url": presenters.search_link(query, {"q": [result.did_you_mean or ""], "page": []}),
+        "original_url": presenters.search_link(query, {"spell": ["0"], "page": []}),
+        "hidden_params": [(key, value) for key in query if key not in ("sort", "page") for value in query.getlist(key)],
         "previous_url": presenters.page_link(query, result.page - 1) if result.page > 1 else None,
         "next_url": presenters.page_link(query, result.page + 1) if result.page < last else None,
         "last_page": last,
@@ -103,14 +110,15 @@ def _go_url(result: SearchResult, product_id: int, position: int) -> str:
 
 
 def _popular() -> list[dict[str, str]]:
-    rows = Suggestion.objects.filter(kind__in=["query", "category"]).order_by("kind", "-weight")
-    popular = [s for s in rows.filter(kind="query")[:POPULAR_ON_EMPTY]] or list(rows.filter(kind="category")[:POPULAR_ON_EMPTY])
-    from shop.search.results import Suggestion as SuggestionDTO
-
-    return [
-        {"text": s.text, "url": presenters.suggestion_url(SuggestionDTO(s.kind, s.text, {k: str(v) for k, v in s.params.items()}))}
-        for s in popular
-    ]
+    """Popular searches (or, before there are any, the biggest categories) for empty and empty-result pages."""
+    for kind in (Suggestion.Kind.QUERY, Suggestion.Kind.CATEGORY):
+        rows = list(Suggestion.objects.filter(kind=kind).order_by("-weight")[:POPULAR_ON_EMPTY])
+        if rows:
+            return [
+                {"text": row.text, "url": presenters.suggestion_url(SuggestionDTO(row.kind, row.text, row.params))}
+                for row in rows
+            ]
+    return []
 
 
 @require_safe

@@ -44,7 +44,9 @@ class SearchView(APIView):
     def get(self, request: Request) -> Response:
         params = _params(request, require_query=True)
         session = getattr(request._request, "session", None)
-        result = services.search(params, user_id=_user_id(request), session_key=session.session_key if session else None)
+        result = services.search(
+            params, user_id=_user_id(request), session_key=session.session_key if session else None
+        )
         return Response(presenters.result_dict(result, request.query_params))
 
 
@@ -54,7 +56,9 @@ class FacetsView(APIView):
     def get(self, request: Request) -> Response:
         params = _params(request, require_query=False)
         result = services.facets(params)
-        return Response({"query": result.query, "count": result.total, "facets": [presenters.facet_dict(f) for f in result.facets]})
+        return Response(
+            {"query": result.query, "count": result.total, "facets": [presenters.facet_dict(f) for f in result.facets]}
+        )
 
 
 class SuggestView(APIView):

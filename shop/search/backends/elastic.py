@@ -73,7 +73,14 @@ def scored(query: dict[str, Any]) -> dict[str, Any]:
         "function_score": {
             "query": query,
             "functions": [
-                {"field_value_factor": {"field": "ctr", "factor": 2 / PRIOR_CTR, "modifier": "log1p", "missing": PRIOR_CTR}},
+                {
+                    "field_value_factor": {
+                        "field": "ctr",
+                        "factor": 2 / PRIOR_CTR,
+                        "modifier": "log1p",
+                        "missing": PRIOR_CTR,
+                    }
+                },
                 {
                     "field_value_factor": {
                         "field": "conversion_rate",
@@ -225,7 +232,9 @@ def facet_aggregations(
                     "aggs": {
                         "keys": {
                             "terms": {"field": "attribute_pairs.key", "size": ATTRIBUTE_FACET_KEYS},
-                            "aggs": {"values": {"terms": {"field": "attribute_pairs.value", "size": ATTRIBUTE_FACET_VALUES}}},
+                            "aggs": {
+                                "values": {"terms": {"field": "attribute_pairs.value", "size": ATTRIBUTE_FACET_VALUES}}
+                            },
                         }
                     },
                 }
@@ -243,7 +252,9 @@ def facet_aggregations(
                             "key": {
                                 "filter": {"term": {"attribute_pairs.key": key}},
                                 "aggs": {
-                                    "values": {"terms": {"field": "attribute_pairs.value", "size": ATTRIBUTE_FACET_VALUES}}
+                                    "values": {
+                                        "terms": {"field": "attribute_pairs.value", "size": ATTRIBUTE_FACET_VALUES}
+                                    }
                                 },
                             }
                         },
@@ -253,9 +264,7 @@ def facet_aggregations(
     return aggs
 
 
-def parse_search(
-    params: SearchParams, response: dict[str, Any], ranges: list[PriceRange], *, strict: bool
-) -> Ranked:
+def parse_search(params: SearchParams, response: dict[str, Any], ranges: list[PriceRange], *, strict: bool) -> Ranked:
     hits = response.get("hits", {})
     total = int(hits.get("total", {}).get("value", 0))
     ids = [int(hit["_id"]) for hit in hits.get("hits", [])]
@@ -300,7 +309,9 @@ def parse_facets(params: SearchParams, aggs: dict[str, Any], ranges: list[PriceR
                     ATTRIBUTE_PREFIX + key,
                     key,
                     "terms",
-                    _with_selected([FacetValue(v, v, n, v in chosen.get(key, ())) for v, n in values], chosen.get(key, ())),
+                    _with_selected(
+                        [FacetValue(v, v, n, v in chosen.get(key, ())) for v, n in values], chosen.get(key, ())
+                    ),
                 )
             )
     return facets
@@ -378,7 +389,9 @@ def bulk_actions(documents: list[SearchDocument], index: str) -> list[dict[str, 
     from shop.search.documents import ProductDocument
 
     document = ProductDocument()
-    return [{"_op_type": "index", "_index": index, "_id": d.product_id, "_source": document.prepare(d)} for d in documents]
+    return [
+        {"_op_type": "index", "_index": index, "_id": d.product_id, "_source": document.prepare(d)} for d in documents
+    ]
 
 
 class ElasticsearchBackend:
@@ -399,10 +412,14 @@ class ElasticsearchBackend:
         ranges = price_ranges()
         if fuzzy or not terms:
             body = search_body(params, terms, limit=limit, offset=offset, ranges=ranges, fuzzy=fuzzy)
-            return parse_search(params, self.client.search(index=self.index_name, body=body).body, ranges, strict=not terms)
+            return parse_search(
+                params, self.client.search(index=self.index_name, body=body).body, ranges, strict=not terms
+            )
         strict = parse_search(
             params,
-            self.client.search(index=self.index_name, body=search_body(params, terms, limit=limit, offset=offset, ranges=ranges)).body,
+            self.client.search(
+                index=self.index_name, body=search_body(params, terms, limit=limit, offset=offset, ranges=ranges)
+            ).body,
             ranges,
             strict=True,
         )

@@ -10,6 +10,8 @@ facet counts the documents that pass every *other* active filter, so ticking a
 brand does not make the other brands' counts drop to zero.
 """
 
+# ruff: noqa: S608  (SQL here is assembled from constant fragments; every value is a bound parameter)
+
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
@@ -58,7 +60,8 @@ def prepare(terms: list[str]) -> PreparedQuery:
         return PreparedQuery([], [])
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT plainto_tsquery(%s::regconfig, t)::text FROM unnest(%s::text[]) WITH ORDINALITY AS u(t, i) ORDER BY i",
+            "SELECT plainto_tsquery(%s::regconfig, t)::text"
+            " FROM unnest(%s::text[]) WITH ORDINALITY AS u(t, i) ORDER BY i",
             ["english", terms],
         )
         queries = [row[0] for row in cursor.fetchall()]
@@ -110,7 +113,9 @@ def fuzzy_match(raw: str) -> Match:
 
 def browse_match() -> Match:
     """No words, only filters: rank by behaviour and how much a product is reviewed."""
-    return Match(where="TRUE", where_params=[], score=f"{BEHAVIOUR_SQL} * (1 + ln(1 + d.rating_count) / 10)", score_params=[])
+    return Match(
+        where="TRUE", where_params=[], score=f"{BEHAVIOUR_SQL} * (1 + ln(1 + d.rating_count) / 10)", score_params=[]
+    )
 
 
 ORDERS = {
@@ -310,7 +315,7 @@ def _range_label(r: PriceRange) -> str:
         return f"Under {money(r.max_price)}" if r.max_price is not None else "Any price"
     if r.max_price is None:
         return f"{money(r.min_price)} and above"
-    return f"{money(r.min_price)} – {money(r.max_price)}"
+    return f"{money(r.min_price)} \u2013 {money(r.max_price)}"
 
 
 def attribute_facets(params: SearchParams, match: Match, category: str) -> list[Facet]:
@@ -395,7 +400,14 @@ class PostgresBackend:
         return replace(self._search(params, text_match(prepared, 1), limit, offset), strict_total=strict_total)
 
     def _search(
-        self, params: SearchParams, match: Match, limit: int, offset: int, *, strict: bool = False, total: int | None = None
+        self,
+        params: SearchParams,
+        match: Match,
+        limit: int,
+        offset: int,
+        *,
+        strict: bool = False,
+        total: int | None = None,
     ) -> Ranked:
         ranked = rank(params, match, limit, offset) if limit else []
         if params.facets:
