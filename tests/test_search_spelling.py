@@ -77,3 +77,19 @@ def test_gibberish_finds_nothing_and_says_so(catalog):
     assert result.total == 0
     assert not result.hits
     assert result.did_you_mean is None
+
+
+def test_among_equally_close_words_the_one_that_goes_with_the_others_wins():
+    index(
+        product("Porter-Cable Nailer", brand=None),
+        *(product(f"Power Drill {n}", brand=None) for n in range(5)),
+        product("Ethernet Cable", brand=None),
+    )
+
+    assert correct(["cable", "poter"]) == ["cable", "porter"]  # "power" is as close and more frequent
+
+
+def test_two_words_also_find_the_compound_the_catalog_uses(catalog):
+    index(product("Vinyl Wallpaper Roll", brand=None))
+
+    assert [hit.name for hit in search(SearchParams(q="wall paper"), log=False).hits] == ["Vinyl Wallpaper Roll"]

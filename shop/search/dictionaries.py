@@ -30,6 +30,8 @@ MAX_QUERY_SUGGESTION_CHARS = 60
 SUGGEST_CACHE_SECONDS = 600
 SUGGEST_LIMITS = {"query": 5, "category": 3, "brand": 2, "product": 4}
 SPELL_CANDIDATES = 15
+CONTEXT_CANDIDATES = 5
+CONTEXT_COUNT_CAP = 1000
 _EDIT_DISTANCE = EditDistance(DistanceAlgorithm.DAMERAU_OSA)
 
 # One row per word of the catalog's names, brands, categories and attribute values.
@@ -87,9 +89,10 @@ def refresh() -> None:
 
 def correct(terms: list[str]) -> list[str] | None:
     """The terms with each word the catalog does not know replaced by the closest
-    word it does (Damerau-Levenshtein distance 1, or 2 for words of 6+ letters,
-    among trigram-similar vocabulary; ties go to the more frequent word).
-    ``None`` when nothing needs or can get a correction."""
+    word it does: trigram-similar vocabulary within Damerau-Levenshtein distance 1
+    (2 for words of 6+ letters); among the closest, the one found most often
+    together with the query's other words ("cable poter" -> "porter", not "power"),
+    then the more frequent. ``None`` when nothing needs or can get a correction."""
     words = [t for t in terms if len(t) >= 3 and t.isalpha()]
     if not words:
         return None
@@ -108,20 +111,43 @@ def correct(terms: list[str]) -> list[str] | None:
         candidates: dict[str, list[tuple[str, int]]] = {}
         for word, term, freq in cursor.fetchall():
             candidates.setdefault(word, []).append((term, freq))
-    replacements = {word: best for word in unknown if (best := _best(word, candidates.get(word, [])))}
+    context = [t for t in terms if t in known or not t.isalpha()]
+    replacements = {}
+    for word in unknown:
+        closest = _closest(word, candidates.get(word, []))
+        if closest:
+            replacements[word] = _in_context(closest, context) if len(closest) > 1 and context else closest[0]
     if not replacements:
         return None
     return [replacements.get(t, t) for t in terms]
 
 
-def _best(word: str, candidates: list[tuple[str, int]]) -> str | None:
+def _closest(word: str, candidates: list[tuple[str, int]]) -> list[str]:
+    """The candidates at the smallest edit distance (within the limit), most frequent first."""
     limit = 2 if len(word) >= 6 else 1
     scored = []
     for term, freq in candidates:
         distance = _EDIT_DISTANCE.compare(word, term, limit)
         if distance >= 0:
             scored.append((distance, -freq, term))
-    return min(scored)[2] if scored else None
+    if not scored:
+        return []
+    best = min(scored)[0]
+    return [term for distance, _freq, term in sorted(scored) if distance == best][:CONTEXT_CANDIDATES]
+
+
+def _in_context(options: list[str], context: list[str]) -> str:
+    """The option most products share with the other words of the query (bounded counts)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT o.w, (SELECT count(*) FROM (SELECT 1 FROM search_searchdocument d"
+            "   WHERE d.search_vector @@ (plainto_tsquery('english', o.w) && plainto_tsquery('english', %s))"
+            f"   LIMIT {CONTEXT_COUNT_CAP}) x)"
+            " FROM unnest(%s::text[]) WITH ORDINALITY AS o(w, i) ORDER BY 2 DESC, o.i LIMIT 1",
+            [" ".join(context), options],
+        )
+        row = cursor.fetchone()
+    return row[0] if row else options[0]
 
 
 # ---------------------------------------------------------------------------

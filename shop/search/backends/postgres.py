@@ -15,6 +15,7 @@ brand does not make the other brands' counts drop to zero.
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from itertools import pairwise
 from decimal import Decimal
 from typing import Any
 
@@ -56,16 +57,30 @@ class PreparedQuery:
 
 
 def prepare(terms: list[str]) -> PreparedQuery:
+    """One tsquery per term (stop words dropped). A term also matches the compound
+    it forms with its neighbour when the catalog uses it: "wall paper" finds
+    "wallpaper" (the vocabulary table says which compounds exist)."""
     if not terms:
         return PreparedQuery([], [])
+    compounds = [a + b for a, b in pairwise(terms)]
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT plainto_tsquery(%s::regconfig, t)::text"
-            " FROM unnest(%s::text[]) WITH ORDINALITY AS u(t, i) ORDER BY i",
-            ["english", terms],
+            "SELECT 't', i, plainto_tsquery(%s::regconfig, w)::text FROM unnest(%s::text[]) WITH ORDINALITY AS u(w, i)"
+            " UNION ALL SELECT 'c', i, plainto_tsquery(%s::regconfig, w)::text"
+            " FROM unnest(%s::text[]) WITH ORDINALITY AS c(w, i)"
+            " WHERE EXISTS (SELECT 1 FROM search_searchterm s WHERE s.term = c.w)",
+            ["english", terms, "english", compounds],
         )
-        queries = [row[0] for row in cursor.fetchall()]
-    return PreparedQuery(terms, [tq for tq in queries if tq])
+        rows = cursor.fetchall()
+    own = {int(i): tq for kind, i, tq in rows if kind == "t"}
+    joined = {int(i): tq for kind, i, tq in rows if kind == "c" and tq}
+    queries = []
+    for i in range(1, len(terms) + 1):
+        if not own.get(i):
+            continue
+        alternatives = [own[i], *(joined[j] for j in (i - 1, i) if j in joined)]
+        queries.append(" | ".join(f"({tq})" for tq in alternatives) if len(alternatives) > 1 else own[i])
+    return PreparedQuery(terms, queries)
 
 
 @dataclass(frozen=True)
