@@ -15,8 +15,8 @@ brand does not make the other brands' counts drop to zero.
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from itertools import pairwise
 from decimal import Decimal
+from itertools import pairwise
 from typing import Any
 
 from django.conf import settings
