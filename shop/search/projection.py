@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from shop.catalog.services import ProductInfo, count_products, get_products, iter_products, subtree_category_ids
@@ -179,6 +179,8 @@ def rebuild(
         chunk = stale[start : start + BATCH_SIZE]
         SearchDocument.objects.filter(product_id__in=chunk, indexed_at__lt=started).delete()
         backend.delete(chunk)
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE search_searchdocument")
     dictionaries.refresh()
     return RebuildStats(indexed=indexed, removed=len(stale), seconds=(timezone.now() - started).total_seconds())
 
