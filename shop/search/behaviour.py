@@ -50,9 +50,27 @@ def log_search(
     session_key: str | None,
 ) -> str:
     """Record one served search; returns its public id (for click attribution)."""
+    token = uuid.uuid4()
+    with transaction.atomic():
+        # A search log lost in a database crash costs nothing; waiting for its WAL flush costs every search.
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL synchronous_commit = off")
+        _create_log(token, params, effective_query, result_count, product_ids, ranker_version, user_id, session_key)
+    return str(token)
+
+
+def _create_log(
+    token: uuid.UUID,
+    params: SearchParams,
+    effective_query: str,
+    result_count: int,
+    product_ids: list[int],
+    ranker_version: int | None,
+    user_id: int | None,
+    session_key: str | None,
+) -> None:
     from shop.search.text import normalize
 
-    token = uuid.uuid4()
     SearchQueryLog.objects.create(
         token=token,
         query=params.q[:200],
@@ -67,7 +85,6 @@ def log_search(
         user_id=user_id,
         session_hash=session_hash(session_key),
     )
-    return str(token)
 
 
 def _query_log_id(query_id: str | None) -> int | None:

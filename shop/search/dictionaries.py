@@ -12,6 +12,7 @@ Suggestion answers are cached in Redis under a version that each refresh bumps.
 from __future__ import annotations
 
 import hashlib
+import logging
 
 from django.core.cache import cache
 from django.db import connection, transaction
@@ -20,6 +21,8 @@ from symspellpy.editdistance import DistanceAlgorithm, EditDistance
 from shop.core.http_cache import bump_version, current_version
 from shop.search import text
 from shop.search.results import Suggestion
+
+log = logging.getLogger(__name__)
 
 VERSION_NAME = "search.dictionaries"
 REFRESH_LOCK_KEY = 0x5EA7C4
@@ -104,15 +107,7 @@ def correct(terms: list[str]) -> list[str] | None:
         unknown = [w for w in words if w not in known]
         if not unknown:
             return None
-        cursor.execute(
-            "SELECT u.t, s.term, s.doc_freq FROM unnest(%s::text[]) AS u(t) CROSS JOIN LATERAL ("
-            "  SELECT term, doc_freq FROM search_searchterm WHERE lower(term) %% u.t"
-            f"  ORDER BY similarity(lower(term), u.t) DESC, doc_freq DESC LIMIT {SPELL_CANDIDATES}) s",
-            [unknown],
-        )
-        candidates: dict[str, list[tuple[str, int]]] = {}
-        for word, term, freq in cursor.fetchall():
-            candidates.setdefault(word, []).append((term, freq))
+    candidates = _candidates(unknown)
     context = [t for t in terms if t in known or not t.isalpha()]
     replacements = {}
     for word in unknown:
@@ -122,6 +117,35 @@ def correct(terms: list[str]) -> list[str] | None:
     if not replacements:
         return None
     return [replacements.get(t, t) for t in terms]
+
+
+def _candidates(words: list[str]) -> dict[str, list[tuple[str, int]]]:
+    """Trigram-similar vocabulary for each word, cached per dictionary version (misspellings recur)."""
+    version = suggestion_version()
+    keys = {word: f"search:spell:v{version}:{word}" for word in words}
+    try:
+        cached = cache.get_many(list(keys.values()))
+    except Exception:  # a Redis outage costs speed, not answers
+        cached = {}
+    found = {word: [tuple(pair) for pair in cached[key]] for word, key in keys.items() if key in cached}
+    missing = [word for word in words if word not in found]
+    if missing:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT u.t, s.term, s.doc_freq FROM unnest(%s::text[]) AS u(t) CROSS JOIN LATERAL ("
+                "  SELECT term, doc_freq FROM search_searchterm WHERE lower(term) %% u.t"
+                f"  ORDER BY similarity(lower(term), u.t) DESC, doc_freq DESC LIMIT {SPELL_CANDIDATES}) s",
+                [missing],
+            )
+            fresh: dict[str, list[tuple[str, int]]] = {word: [] for word in missing}
+            for word, term, freq in cursor.fetchall():
+                fresh[word].append((term, freq))
+        found.update(fresh)
+        try:
+            cache.set_many({keys[word]: fresh[word] for word in missing}, SUGGEST_CACHE_SECONDS)
+        except Exception:
+            log.warning("cache unavailable for spelling candidates", exc_info=True)
+    return found
 
 
 def _closest(word: str, candidates: list[tuple[str, int]]) -> list[str]:
