@@ -63,6 +63,14 @@ INSTALLED_APPS = [
     "shop.core",
     "shop.accounts",
     "shop.catalog",
+    "rest_framework.authtoken",
+    "shop.inventory",
+    "shop.cart",
+    "shop.orders",
+    "shop.checkout",
+    "shop.reviews",
+    "shop.payments",
+    "shop.recs",
     "django_elasticsearch_dsl",
     "shop.search",
 ]
@@ -74,10 +82,12 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
+    "shop.payments.middleware.RejectCardDataMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "shop.recs.middleware.VisitorMiddleware",
 ]
 
 ROOT_URLCONF = "shop.urls"
@@ -92,6 +102,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "shop.cart.context_processors.mini_cart",
             ],
         },
     },
@@ -141,13 +152,15 @@ MEDIA_URL = "media/"
 MEDIA_ROOT = VAR_DIR / "media"
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
-FORMS_URLFIELD_ASSUME_HTTPS = True
 
 REST_FRAMEWORK = {
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
     "EXCEPTION_HANDLER": "shop.core.api.exception_handler",
-    "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework.authentication.SessionAuthentication"],
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "rest_framework.authentication.SessionAuthentication",
+        "rest_framework.authentication.TokenAuthentication",  # the mobile apps (shop.accounts)
+    ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.AllowAny"],
     "UNAUTHENTICATED_USER": None,
 }
@@ -188,7 +201,24 @@ CATALOG_S_MAXAGE = int(os.environ.get("CATALOG_S_MAXAGE", "300"))
 STRIPE_SECRET_KEY = os.environ.get("STRIPE_SECRET_KEY", "")
 STRIPE_PUBLISHABLE_KEY = os.environ.get("STRIPE_PUBLISHABLE_KEY", "")
 STRIPE_WEBHOOK_SECRET = os.environ.get("STRIPE_WEBHOOK_SECRET", "")
-STRIPE_API_BASE = os.environ.get("STRIPE_API_BASE", "")
+STRIPE_API_BASE = os.environ.get("STRIPE_API_BASE", "")  # empty: the real Stripe
+if DEBUG and not STRIPE_SECRET_KEY:
+    # Development without keys: the local emulator (`python -m payments_emulator`, started by
+    # `make run`) and its fixed development keys, which only the emulator accepts.
+    STRIPE_SECRET_KEY = "sk_test_emulator"  # noqa: S105 (not a secret: valid only in the emulator)
+    STRIPE_PUBLISHABLE_KEY = STRIPE_PUBLISHABLE_KEY or "pk_test_emulator"
+    STRIPE_WEBHOOK_SECRET = STRIPE_WEBHOOK_SECRET or "whsec_emulator_development_only"
+    STRIPE_API_BASE = STRIPE_API_BASE or "http://127.0.0.1:12111"
+STRIPE_TIMEOUT = float(os.environ.get("STRIPE_TIMEOUT", "20"))  # seconds per request
+STRIPE_MAX_NETWORK_RETRIES = int(os.environ.get("STRIPE_MAX_NETWORK_RETRIES", "2"))  # same idempotency key
+STRIPE_WEBHOOK_TOLERANCE = int(os.environ.get("STRIPE_WEBHOOK_TOLERANCE", "300"))  # older signatures: replays
+# Idempotency keys are "<prefix>:<reference>:<operation>"; give each installation sharing one
+# Stripe account its own prefix, or one store's checkout-1 would replay another's.
+PAYMENTS_IDEMPOTENCY_PREFIX = os.environ.get("PAYMENTS_IDEMPOTENCY_PREFIX", "shop")
+# Stripe forgets idempotency keys after 24 hours; an interrupted call older than this is not replayed.
+PAYMENTS_REPLAY_WINDOW_HOURS = int(os.environ.get("PAYMENTS_REPLAY_WINDOW_HOURS", "23"))
+# Ask for multicapture (one capture per shipment); Stripe grants it only to some accounts and cards.
+PAYMENTS_REQUEST_MULTICAPTURE = env_bool("PAYMENTS_REQUEST_MULTICAPTURE", True)
 
 EMAIL_BACKEND = os.environ.get(
     "EMAIL_BACKEND",
@@ -202,6 +232,14 @@ EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "shop@localhost")
 
+# Reviews: the fraud gate's text model files (`manage.py train_review_model`); the
+# database row marked current names the version every process loads.
+REVIEWS_FRAUD_MODEL_DIR = Path(os.environ.get("REVIEWS_FRAUD_MODEL_DIR", VAR_DIR / "models" / "reviews"))
+CELERY_BEAT_SCHEDULE["reviews-requeue-pending"] = {
+    "task": "shop.reviews.tasks.requeue_pending_reviews",
+    "schedule": 60.0,
+}
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
@@ -211,6 +249,72 @@ LOGGING = {
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
 
+# Inventory (shop.inventory, docs/inventory.md)
+# How reserve() guards stock rows: "pessimistic" (SELECT ... FOR UPDATE in sku order)
+# or "optimistic" (compare-and-swap on the row version, retried with jittered backoff).
+INVENTORY_LOCKING = os.environ.get("INVENTORY_LOCKING", "pessimistic")
+INVENTORY_CAS_MAX_ATTEMPTS = int(os.environ.get("INVENTORY_CAS_MAX_ATTEMPTS", "40"))
+INVENTORY_HOLD_TTL_SECONDS = int(os.environ.get("INVENTORY_HOLD_TTL_SECONDS", "900"))
+INVENTORY_MAX_HOLD_TTL_SECONDS = int(os.environ.get("INVENTORY_MAX_HOLD_TTL_SECONDS", "86400"))
+# A SKU with this many units available or fewer (but some) is "low stock".
+INVENTORY_LOW_STOCK_THRESHOLD = int(os.environ.get("INVENTORY_LOW_STOCK_THRESHOLD", "5"))
+INVENTORY_SWEEP_INTERVAL_SECONDS = float(os.environ.get("INVENTORY_SWEEP_INTERVAL_SECONDS", "2"))
+CELERY_BEAT_SCHEDULE["inventory-release-expired-holds"] = {
+    "task": "shop.inventory.tasks.release_expired_holds",
+    "schedule": INVENTORY_SWEEP_INTERVAL_SECONDS,
+    "options": {"expires": INVENTORY_SWEEP_INTERVAL_SECONDS * 5},  # a backlog of sweeps is pointless
+}
+INVENTORY_HOLD_RETENTION_DAYS = int(os.environ.get("INVENTORY_HOLD_RETENTION_DAYS", "30"))
+CELERY_BEAT_SCHEDULE["inventory-prune-closed-holds"] = {
+    "task": "shop.inventory.tasks.prune_closed_holds",
+    "schedule": 24 * 3600.0,
+}
+
+# Cart (shop.cart, docs/cart.md)
+CART_GUEST_TTL_SECONDS = int(os.environ.get("CART_GUEST_TTL_SECONDS", str(7 * 24 * 3600)))
+CART_CACHE_TTL_SECONDS = int(os.environ.get("CART_CACHE_TTL_SECONDS", str(24 * 3600)))
+CART_MAX_QUANTITY_PER_LINE = int(os.environ.get("CART_MAX_QUANTITY_PER_LINE", "10"))
+CART_MAX_LINES = int(os.environ.get("CART_MAX_LINES", "50"))
+CART_COOKIE_NAME = "cart_token"
+
+# Accounts (shop.accounts)
+AUTHENTICATION_BACKENDS = ["shop.accounts.backends.EmailOrUsernameBackend"]
+LOGIN_URL = "accounts:login"
+LOGIN_REDIRECT_URL = "catalog:home"
+LOGOUT_REDIRECT_URL = "catalog:home"
+ACCOUNTS_MAX_ADDRESSES = int(os.environ.get("ACCOUNTS_MAX_ADDRESSES", "20"))
+REST_FRAMEWORK.setdefault("DEFAULT_THROTTLE_RATES", {})["auth"] = os.environ.get("AUTH_THROTTLE_RATE", "30/min")
+# Recommendations (shop.recs; docs/recs.md). Weights and lengths are tuning knobs;
+# staff-editable rules (consumable categories) are a table in the admin.
+from celery.schedules import crontab  # noqa: E402
+
+RECS_WEIGHTS = {"view": 1.0, "add_to_cart": 4.0, "purchase": 8.0}  # confidence each signal adds
+RECS_VIEW_CAP = 5  # views of one product by one visitor count at most this many times
+RECS_TRAINING_WINDOW_DAYS = int(os.environ.get("RECS_TRAINING_WINDOW_DAYS", "365"))
+RECS_POPULAR_DAYS = 30  # "popular right now" looks at this many recent days
+RECS_RETENTION_DAYS = {"view": 180, "add_to_cart": 365, "purchase": 730}  # then the log row is pruned
+RECS_ALS = {"factors": 200, "regularization": 20.0, "iterations": 30, "alpha": 0.5, "weighting": "bm25", "bm25_b": 0.5}
+RECS_RELATED_SOURCE = "cooc"  # "cooc" (co-occurrence) or "als" (item factors); cooc won on held-out baskets
+RECS_USER_LIST_LENGTH = 50  # precomputed per customer (room for request-time filtering)
+RECS_RELATED_LIST_LENGTH = 30  # precomputed per product
+RECS_POPULAR_LIST_LENGTH = 100
+RECS_JUST_BOUGHT_DAYS = 90  # a non-consumable bought this recently is not recommended again
+RECS_STALE_AFTER_HOURS = 48  # an older model is still served, with a warning in the log
+RECS_CONTEXT_WEIGHT = 1.5  # how much this session's recent views count against the long-term list
+RECS_KEEP_VERSIONS = 3  # model versions kept in PostgreSQL (the active one and rollbacks)
+RECS_VISITOR_COOKIE = "shop_vid"
+RECS_TRAINING_HOUR = int(os.environ.get("RECS_TRAINING_HOUR", "3"))
+CELERY_BEAT_SCHEDULE.update(
+    {
+        "recs-train": {
+            "task": "shop.recs.tasks.train_model",
+            "schedule": crontab(hour=RECS_TRAINING_HOUR, minute=15),
+        },
+        "recs-ensure-loaded": {"task": "shop.recs.tasks.ensure_loaded", "schedule": 60.0},
+        "recs-flush-views": {"task": "shop.recs.tasks.flush_views", "schedule": 5.0},
+        "recs-prune": {"task": "shop.recs.tasks.prune_interactions", "schedule": crontab(hour=4, minute=45)},
+    }
+)
 # Search: PostgreSQL full text by default; Elasticsearch when ELASTICSEARCH_URL is set.
 # django-elasticsearch-dsl is only used for its index/document definitions: its
 # model-signal syncing is off, the search projection indexes explicitly.

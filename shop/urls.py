@@ -14,6 +14,12 @@ handler500 = "shop.core.views.server_error"
 
 api_v1 = [
     path("", include("shop.catalog.api.urls")),
+    path("", include("shop.cart.api.urls")),
+    path("", include("shop.accounts.api.urls")),
+    path("", include("shop.orders.api.urls")),
+    path("", include("shop.reviews.api.urls")),
+    path("", include("shop.payments.api.urls")),
+    path("", include("shop.recs.api.urls")),
     path("", include("shop.search.api.urls")),
     re_path(r"^.*$", json_404),  # unknown API paths get the JSON error body, even with DEBUG on
 ]
@@ -22,6 +28,9 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", include(api_v1)),
     path("healthz", health, name="health"),
+    path("reviews/", include("shop.reviews.urls")),
     path("", include("shop.catalog.urls")),
+    path("", include("shop.cart.urls")),
+    path("", include("shop.accounts.urls")),
     path("", include("shop.search.urls")),
 ]

@@ -24,7 +24,7 @@ def domain_modules(config_path: Path = ROOT / "importlinter.cfg") -> list[str]:
 
 def lint_imports(tree: Path) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [str(LINT_IMPORTS), "--config", "importlinter.cfg", "--no-cache"],
+        [str(LINT_IMPORTS), "importlinter.cfg", "--no-cache", "--no-logo"],
         cwd=tree,
         capture_output=True,
         text=True,

@@ -4,6 +4,7 @@ change publishes its event (the admin runs each save in one transaction)."""
 from typing import Any
 
 from django.contrib import admin
+from django.db import models
 from django.forms import BaseInlineFormSet, ModelForm
 from django.http import HttpRequest
 from treebeard.admin import TreeAdmin
@@ -51,6 +52,7 @@ class SkuInline(admin.TabularInline):
 class ProductImageInline(admin.TabularInline):
     model = ProductImage
     extra = 0
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
     fields = ["source_url", "alt_text", "position"]
 
 

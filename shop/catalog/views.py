@@ -20,6 +20,7 @@ from shop.catalog import cache, queries
 from shop.catalog.models import Category, Product
 from shop.core.http_cache import current_version
 from shop.core.keyset import InvalidCursor
+from shop.inventory import services as inventory
 
 HOME_FEATURED = 12
 
@@ -91,6 +92,10 @@ def product(request: HttpRequest, product_id: int, slug: str | None = None) -> H
     if slug != item.slug:
         return redirect(product_url(item), permanent=True)
     skus = list(item.skus.all())
+    stock = inventory.stock_of(sku.id for sku in skus)
+    for sku in skus:
+        sku.stock_label = stock_label(stock[sku.id])
+        sku.in_stock = stock[sku.id].available > 0
     images = list(item.images.all())
     return render(
         request,
@@ -104,6 +109,14 @@ def product(request: HttpRequest, product_id: int, slug: str | None = None) -> H
             "attributes": sorted(item.attributes.items()),
         },
     )
+
+
+def stock_label(stock: inventory.SkuStock) -> str:
+    if stock.status == inventory.OUT_OF_STOCK:
+        return "Out of stock"
+    if stock.status == inventory.LOW_STOCK:
+        return f"Only {stock.available} left"
+    return "In stock"
 
 
 PALETTE = ["#264653", "#2a9d8f", "#e76f51", "#6d597a", "#355070", "#b56576", "#457b9d", "#3a5a40"]

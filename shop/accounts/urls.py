@@ -1,0 +1,15 @@
+from django.urls import path
+
+from shop.accounts import views
+
+app_name = "accounts"
+
+urlpatterns = [
+    path("accounts/signup/", views.signup, name="signup"),
+    path("accounts/login/", views.LoginView.as_view(), name="login"),
+    path("accounts/logout/", views.LogoutView.as_view(), name="logout"),
+    path("accounts/", views.account, name="account"),
+    path("accounts/addresses/new/", views.address_form, name="address-new"),
+    path("accounts/addresses/<id:address_id>/", views.address_form, name="address-edit"),
+    path("accounts/addresses/<id:address_id>/delete/", views.address_delete, name="address-delete"),
+]
