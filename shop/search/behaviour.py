@@ -15,13 +15,15 @@ import hashlib
 import uuid
 from collections import Counter, defaultdict
 from collections.abc import Iterable
-from datetime import timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 
 from django.db import connection, transaction
 from django.db.models import Q
+from django.http import HttpRequest
 from django.utils import timezone
 
+from shop.cart import services as cart
 from shop.search import behaviour_math, ltr
 from shop.search.models import ProductSignal, SearchDocument, SearchInteraction, SearchQueryLog
 from shop.search.params import SearchParams
@@ -30,6 +32,20 @@ PROCESS_BATCH = 1000
 FEATURE_LOGS_PER_BATCH = 200
 ATTRIBUTION_WINDOW = timedelta(hours=2)
 LABELS = {SearchInteraction.Kind.CLICK: 1, SearchInteraction.Kind.CART: 2, SearchInteraction.Kind.PURCHASE: 3}
+
+
+def guest_cart_key(cart_id: str) -> str:
+    """How a guest is known to both the search log and the cart's events: their cart's public id."""
+    return f"cart:{cart_id}"
+
+
+def visitor_key(request: HttpRequest) -> str | None:
+    """The anonymous shopper behind a request: their guest cart if they have one, else their session."""
+    cart_id = cart.cart_id_from_token(cart.token_from_request(request))
+    if cart_id:
+        return guest_cart_key(cart_id)
+    session = getattr(request, "session", None)
+    return session.session_key if session is not None else None
 
 
 def session_hash(session_key: str | None) -> str:
@@ -112,8 +128,8 @@ def record_click(query_id: str | None, product_id: int, position: int | None = N
     return True
 
 
-def _attribute(product_id: int, user_id: int | None, session_key: str | None) -> int | None:
-    """The latest search by the same shopper, in the last two hours, that showed the product."""
+def _attribute(product_id: int, user_id: int | None, session_key: str | None, at: datetime | None) -> int | None:
+    """The latest search by the same shopper, in the two hours before ``at`` (default now), that showed the product."""
     who = Q()
     if user_id is not None:
         who |= Q(user_id=user_id)
@@ -121,8 +137,9 @@ def _attribute(product_id: int, user_id: int | None, session_key: str | None) ->
         who |= Q(session_hash=session_hash(session_key))
     if not who:
         return None
+    at = at or timezone.now()
     return (
-        SearchQueryLog.objects.filter(who, created_at__gte=timezone.now() - ATTRIBUTION_WINDOW)
+        SearchQueryLog.objects.filter(who, created_at__gte=at - ATTRIBUTION_WINDOW, created_at__lte=at)
         .filter(product_ids__contains=[int(product_id)])
         .order_by("-created_at")
         .values_list("id", flat=True)
@@ -137,22 +154,29 @@ def record_add_to_cart(
     user_id: int | None = None,
     session_key: str | None = None,
     quantity: int = 1,
+    at: datetime | None = None,
 ) -> None:
-    """A product was put in a cart; tied to the search it came from when known (given, or the
-    same shopper's latest search that showed it)."""
-    log_id = _query_log_id(query_id) or _attribute(product_id, user_id, session_key)
+    """A product was put in a cart (at ``at``, default now); tied to the search it came from when known
+    (given, or the same shopper's latest search before that which showed it)."""
+    log_id = _query_log_id(query_id) or _attribute(product_id, user_id, session_key, at)
     SearchInteraction.objects.create(
         kind=SearchInteraction.Kind.CART, product_id=int(product_id), query_log_id=log_id, quantity=max(1, quantity)
     )
 
 
-def record_purchase(product_ids: Iterable[int], *, user_id: int | None = None, session_key: str | None = None) -> None:
-    """Products were bought (an order was placed): the strongest signal of all."""
+def record_purchase(
+    product_ids: Iterable[int],
+    *,
+    user_id: int | None = None,
+    session_key: str | None = None,
+    at: datetime | None = None,
+) -> None:
+    """Products were bought (an order was placed, at ``at``): the strongest signal of all."""
     SearchInteraction.objects.bulk_create(
         SearchInteraction(
             kind=SearchInteraction.Kind.PURCHASE,
             product_id=int(product_id),
-            query_log_id=_attribute(product_id, user_id, session_key),
+            query_log_id=_attribute(product_id, user_id, session_key, at),
         )
         for product_id in dict.fromkeys(int(p) for p in product_ids)
     )

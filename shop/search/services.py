@@ -2,14 +2,14 @@
 
 Reads return frozen dataclasses (``shop.search.results``). The behaviour
 recorders are cheap single INSERTs, safe to call from request code or event
-consumers: the cart domain calls :func:`record_add_to_cart` and the orders
-domain :func:`record_purchase`; the counters they feed are updated in the
-background.
+consumers (search itself consumes ``cart.ItemAdded`` and ``orders.OrderCreated``
+with them); the counters they feed are updated in the background.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import datetime
 
 from shop.search import behaviour, engine, projection
 from shop.search.params import SearchParams
@@ -60,14 +60,21 @@ def record_add_to_cart(
     user_id: int | None = None,
     session_key: str | None = None,
     quantity: int = 1,
+    at: datetime | None = None,
 ) -> None:
     behaviour.record_add_to_cart(
-        product_id, query_id=query_id, user_id=user_id, session_key=session_key, quantity=quantity
+        product_id, query_id=query_id, user_id=user_id, session_key=session_key, quantity=quantity, at=at
     )
 
 
-def record_purchase(product_ids: Iterable[int], *, user_id: int | None = None, session_key: str | None = None) -> None:
-    behaviour.record_purchase(product_ids, user_id=user_id, session_key=session_key)
+def record_purchase(
+    product_ids: Iterable[int],
+    *,
+    user_id: int | None = None,
+    session_key: str | None = None,
+    at: datetime | None = None,
+) -> None:
+    behaviour.record_purchase(product_ids, user_id=user_id, session_key=session_key, at=at)
 
 
 def refresh_products(product_ids: Iterable[int]) -> int:

@@ -14,6 +14,7 @@ from django.shortcuts import render
 from django.views.decorators.http import require_safe
 
 from shop.search import presenters, services
+from shop.search.behaviour import visitor_key
 from shop.search.models import SearchDocument, Suggestion
 from shop.search.params import SORTS, parse
 from shop.search.results import SearchResult
@@ -33,9 +34,8 @@ def results(request: HttpRequest) -> HttpResponse:
     if not params.q.strip() and not params.has_filters:
         context["popular"] = _popular()
         return render(request, "search/results.html", context)
-    session_key = request.session.session_key if hasattr(request, "session") else None
     user_id = request.user.pk if request.user.is_authenticated else None
-    result = services.search(params, user_id=user_id, session_key=session_key)
+    result = services.search(params, user_id=user_id, session_key=visitor_key(request))
     context.update(_result_context(request, result))
     if result.total == 0:
         context["popular"] = _popular()

@@ -19,6 +19,7 @@ from rest_framework.views import APIView
 from shop.core.api import BadRequest, int_param
 from shop.core.http_cache import cached_json_response
 from shop.search import dictionaries, presenters, services, text
+from shop.search.behaviour import visitor_key
 from shop.search.params import SearchParams, parse
 
 SUGGEST_MAX_CHARS = 100
@@ -43,10 +44,7 @@ class SearchView(APIView):
 
     def get(self, request: Request) -> Response:
         params = _params(request, require_query=True)
-        session = getattr(request._request, "session", None)
-        result = services.search(
-            params, user_id=_user_id(request), session_key=session.session_key if session else None
-        )
+        result = services.search(params, user_id=_user_id(request), session_key=visitor_key(request._request))
         return Response(presenters.result_dict(result, request.query_params))
 
 
