@@ -304,6 +304,8 @@ def main() -> None:
     _SHARED.update(shared)
     groups = [group for group in parallel_map(_training_group, train_items, args.workers) if group is not None]
     trained = train_in_child(groups, args.rounds)
+    # Evaluated whatever it scored on the hold-out; `ranker_beats_base_on_validation` says whether
+    # train_search_ranker would have promoted it (it keeps the base ranking otherwise).
     model = ltr.save(trained, source=f"judgments:{(args.train or args.judgments).name}", activate=True)
     log(
         f"trained ranker v{model.version} on {trained.queries} queries in {time.monotonic() - train_started:.0f}s:"
@@ -337,6 +339,7 @@ def main() -> None:
             "judged_recall_at_100": round(retrieved_judged / max(1, judged_total), 4),
             "ranker_version": model.version,
             "ranker_rounds": int(trained.metrics.get("rounds", 0)),
+            "ranker_beats_base_on_validation": ltr.beats_base(trained),
             "seconds": round(time.monotonic() - started, 1),
         }
     )

@@ -191,3 +191,19 @@ def test_deactivating_returns_to_the_base_ranking(mugs):
     ltr._loaded.update(generation=None, ranker=None)
 
     assert search(SearchParams(q="coffee mug"), log=False).ranker_version is None
+
+
+def test_a_model_no_better_than_the_base_on_held_out_queries_is_not_promoted(mugs):
+    import numpy as np
+
+    rng = np.random.default_rng(1)
+    groups = []
+    for _ in range(40):  # the base order is already perfect: nothing to gain
+        features = rng.random((6, len(ltr.FEATURES)))
+        features[:, ltr.FEATURES.index("base_rank")] = np.arange(6)
+        groups.append(ltr.Group(features, [3, 2, 1, 0, 0, 0]))
+
+    trained = ltr.train(groups)
+
+    assert trained.metrics["valid_ndcg10_base"] == pytest.approx(1.0)
+    assert not ltr.beats_base(trained)

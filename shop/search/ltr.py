@@ -193,10 +193,34 @@ def train(groups: list[Group], *, rounds: int = 300, valid_fraction: float = 0.1
         valid_sets = [dataset(valid, train_set)]
         callbacks.append(lgb.early_stopping(30, verbose=False))
     booster = lgb.train(params, train_set, num_boost_round=rounds, valid_sets=valid_sets, callbacks=callbacks)
-    metrics: dict[str, float] = {"rounds": float(booster.best_iteration or booster.current_iteration())}
+    best = booster.best_iteration or None
+    metrics: dict[str, float] = {"rounds": float(best or booster.current_iteration())}
     if valid:
-        metrics["valid_ndcg10"] = float(booster.best_score["valid_0"]["ndcg@10"])
-    return Trained(booster.model_to_string(num_iteration=booster.best_iteration or None), metrics, len(usable))
+        metrics["valid_ndcg10"] = mean_ndcg10(valid, [booster.predict(g.features, num_iteration=best) for g in valid])
+        metrics["valid_ndcg10_base"] = mean_ndcg10(valid, [-g.features[:, FEATURES.index("base_rank")] for g in valid])
+    return Trained(booster.model_to_string(num_iteration=best), metrics, len(usable))
+
+
+def mean_ndcg10(groups: list[Group], scores: list[np.ndarray]) -> float:
+    """Mean nDCG@10 (gain 2^label - 1, LightGBM's) of ordering each group by its scores."""
+    total = 0.0
+    for group, score in zip(groups, scores, strict=True):
+        labels = np.asarray(group.labels, dtype=np.float64)
+        order = np.argsort(-score, kind="stable")[:10]
+        discounts = 1 / np.log2(np.arange(2, 12))
+        dcg = float(np.sum((2 ** labels[order] - 1) * discounts[: len(order)]))
+        ideal = np.sort(labels)[::-1][:10]
+        idcg = float(np.sum((2**ideal - 1) * discounts[: len(ideal)]))
+        total += dcg / idcg if idcg else 0.0
+    return total / max(1, len(groups))
+
+
+def beats_base(trained: Trained) -> bool:
+    """Whether the model ranked the held-out queries better than the base score did (True without a hold-out)."""
+    metrics = trained.metrics
+    if "valid_ndcg10" not in metrics:
+        return True
+    return metrics["valid_ndcg10"] > metrics["valid_ndcg10_base"]
 
 
 def save(trained: Trained, *, source: str, activate: bool = True) -> RankerModel:

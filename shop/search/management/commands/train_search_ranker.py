@@ -20,9 +20,14 @@ class Command(BaseCommand):
         parser.add_argument("--days", type=int, default=90, help="Use searches from the last N days.")
         parser.add_argument("--rounds", type=int, default=300, help="Boosting rounds (early stopping may use fewer).")
         parser.add_argument("--no-activate", action="store_true", help="Save the model without making it active.")
+        parser.add_argument(
+            "--force", action="store_true", help="Activate even if it ranks held-out searches no better than the base."
+        )
         parser.add_argument("--deactivate", action="store_true", help="Switch learning-to-rank off (base ranking).")
 
-    def handle(self, *args: Any, days: int, rounds: int, no_activate: bool, deactivate: bool, **options: Any) -> None:
+    def handle(
+        self, *args: Any, days: int, rounds: int, no_activate: bool, deactivate: bool, force: bool, **options: Any
+    ) -> None:
         if deactivate:
             ltr.activate_version(None)
             self.stdout.write("Learning-to-rank is off: search ranks by the base score.")
@@ -34,8 +39,15 @@ class Command(BaseCommand):
             trained = ltr.train(groups, rounds=rounds)
         except ValueError as exc:
             raise CommandError(f"Not enough behaviour to train on: {exc}") from exc
-        model = ltr.save(trained, source="logs", activate=not no_activate)
-        state = "active" if not no_activate else "saved, not active"
+        better = ltr.beats_base(trained)
+        activate = not no_activate and (better or force)
+        model = ltr.save(trained, source="logs", activate=activate)
+        if activate:
+            state = "active"
+        elif not better:
+            state = "saved, not active: no better than the base ranking on held-out searches (--force to use it)"
+        else:
+            state = "saved, not active"
         self.stdout.write(
             self.style.SUCCESS(
                 f"Ranker v{model.version} ({state}): {trained.queries} queries, metrics {trained.metrics}, "
