@@ -18,6 +18,7 @@ from collections.abc import Iterable
 from datetime import datetime, timedelta
 from decimal import Decimal
 
+import numpy as np
 from django.db import connection, transaction
 from django.db.models import Q
 from django.http import HttpRequest
@@ -27,6 +28,7 @@ from shop.cart import services as cart
 from shop.search import behaviour_math, ltr
 from shop.search.models import ProductSignal, SearchDocument, SearchInteraction, SearchQueryLog
 from shop.search.params import SearchParams
+from shop.search.text import normalize
 
 PROCESS_BATCH = 1000
 FEATURE_LOGS_PER_BATCH = 200
@@ -85,8 +87,6 @@ def _create_log(
     user_id: int | None,
     session_key: str | None,
 ) -> None:
-    from shop.search.text import normalize
-
     SearchQueryLog.objects.create(
         token=token,
         query=params.q[:200],
@@ -279,7 +279,7 @@ def _update_query_stats(logs: list[SearchQueryLog], now: object) -> None:
 
 def _log_features(logs: list[SearchQueryLog]) -> None:
     """Features of the products each relevance-ranked first page showed, as they are now (moments after)."""
-    from shop.search import engine
+    from shop.search import engine  # engine logs through this module: imported here to avoid the cycle
 
     eligible = [e for e in logs if e.sort == "relevance" and e.page == 1 and e.product_ids and e.effective_query]
     for entry in eligible[:FEATURE_LOGS_PER_BATCH]:
@@ -305,8 +305,6 @@ def training_groups(since: timedelta) -> list[ltr.Group]:
     for log_id, product_id, kind in interactions:
         label = LABELS[kind]
         by_log[log_id][product_id] = max(by_log[log_id].get(product_id, 0), label)
-    import numpy as np
-
     groups = []
     for entry in logs:
         labels_of = by_log.get(entry["id"])

@@ -12,6 +12,7 @@ Suggestion answers are cached in Redis under a version that each refresh bumps.
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 
 from django.core.cache import cache
@@ -229,8 +230,6 @@ def _query(words: list[str], limit: int) -> list[Suggestion]:
 
 
 def _params_of(raw: object) -> dict[str, str]:
-    import json
-
     data = json.loads(raw) if isinstance(raw, str) else (raw or {})
     return {str(k): str(v) for k, v in data.items()}
 

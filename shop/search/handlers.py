@@ -14,6 +14,7 @@ from shop.catalog.events import CategoryChanged, ProductCreated, ProductPriceCha
 from shop.core.events import subscribe
 from shop.orders.events import OrderCreated
 from shop.search import behaviour, projection
+from shop.search.tasks import reindex_category
 
 
 @subscribe(ProductCreated, ProductUpdated, ProductPriceChanged)
@@ -25,8 +26,6 @@ def project_product(event: ProductCreated | ProductUpdated | ProductPriceChanged
 def project_category(event: CategoryChanged) -> None:
     """A renamed or moved category changes the path of every product below it:
     too many to redo inside one delivery, so a task does it in batches."""
-    from shop.search.tasks import reindex_category
-
     category_id = event.category_id
     transaction.on_commit(lambda: reindex_category.delay(category_id))
 

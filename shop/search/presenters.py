@@ -9,6 +9,7 @@ from urllib.parse import urlencode
 from django.http import QueryDict
 from django.urls import reverse
 
+from shop.search.params import MAX_RESULT_WINDOW
 from shop.search.results import Facet, FacetValue, Hit, SearchResult, Suggestion
 from shop.search.text import CATEGORY_SEPARATOR
 
@@ -87,8 +88,6 @@ def result_dict(result: SearchResult, query: QueryDict) -> dict[str, Any]:
 
 
 def last_page(result: SearchResult) -> int:
-    from shop.search.params import MAX_RESULT_WINDOW
-
     return min(result.num_pages, max(1, MAX_RESULT_WINDOW // result.page_size))
 
 

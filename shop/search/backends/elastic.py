@@ -22,6 +22,8 @@ from __future__ import annotations
 from typing import Any
 
 from django.conf import settings
+from elasticsearch import Elasticsearch
+from elasticsearch.helpers import bulk
 
 from shop.search.backends.postgres import (
     ATTRIBUTE_FACET_KEYS,
@@ -31,11 +33,12 @@ from shop.search.backends.postgres import (
     MAX_CATEGORY_VALUES,
     RATING_THRESHOLDS,
     RELAX_BELOW,
-    _basic_facets,
-    _with_selected,
+    basic_facets,
     price_ranges,
+    with_selected,
 )
 from shop.search.behaviour_math import PRIOR_CONVERSION, PRIOR_CTR
+from shop.search.documents import ProductDocument, products
 from shop.search.models import PriceRange, SearchDocument
 from shop.search.params import ATTRIBUTE_PREFIX, SearchParams
 from shop.search.results import Facet, FacetValue, Ranked, Suggestion
@@ -292,7 +295,7 @@ def parse_facets(params: SearchParams, aggs: dict[str, Any], ranges: list[PriceR
         "fast_delivery": [("true", aggs.get("fast_delivery", {}).get("values", {}).get("doc_count", 0))],
         "in_stock": [("true", aggs.get("in_stock", {}).get("values", {}).get("doc_count", 0))],
     }
-    facets = _basic_facets(params, counts, ranges, total)
+    facets = basic_facets(params, counts, ranges, total)
     top = _buckets(aggs, "top_category")
     dominant = not params.category and top and total and top[0]["doc_count"] >= DOMINANT_SHARE * total
     if "attributes" in aggs and (params.category or dominant):
@@ -309,7 +312,7 @@ def parse_facets(params: SearchParams, aggs: dict[str, Any], ranges: list[PriceR
                     ATTRIBUTE_PREFIX + key,
                     key,
                     "terms",
-                    _with_selected(
+                    with_selected(
                         [FacetValue(v, v, n, v in chosen.get(key, ())) for v, n in values], chosen.get(key, ())
                     ),
                 )
@@ -386,8 +389,6 @@ def parse_suggest(response: dict[str, Any], limit: int) -> list[Suggestion]:
 
 
 def bulk_actions(documents: list[SearchDocument], index: str) -> list[dict[str, Any]]:
-    from shop.search.documents import ProductDocument
-
     document = ProductDocument()
     return [
         {"_op_type": "index", "_index": index, "_id": d.product_id, "_source": document.prepare(d)} for d in documents
@@ -401,8 +402,6 @@ class ElasticsearchBackend:
     external = True
 
     def __init__(self) -> None:
-        from elasticsearch import Elasticsearch
-
         self.client = Elasticsearch(settings.ELASTICSEARCH_URL, request_timeout=5)
         self.index_name = settings.SEARCH_INDEX_NAME
 
@@ -439,21 +438,15 @@ class ElasticsearchBackend:
 
     def ensure_index(self) -> None:
         """Create the index with its mapping and analyzers if it does not exist yet."""
-        from shop.search.documents import products
-
         if not products.exists():
             products.create()
 
     def index(self, product_ids: list[int]) -> None:
-        from elasticsearch.helpers import bulk
-
         if product_ids:
             documents = list(SearchDocument.objects.filter(product_id__in=product_ids))
             bulk(self.client, bulk_actions(documents, self.index_name))
 
     def delete(self, product_ids: list[int]) -> None:
-        from elasticsearch.helpers import bulk
-
         actions = [{"_op_type": "delete", "_index": self.index_name, "_id": pid} for pid in product_ids]
         if actions:
             bulk(self.client, actions, raise_on_error=False)

@@ -237,7 +237,7 @@ def facets(params: SearchParams, match: Match) -> tuple[int, list[Facet]]:
         for facet, value, n in cursor.fetchall():
             counts.setdefault(facet, []).append((value, int(n)))
     total = counts.get("total", [("", 0)])[0][1]
-    result = _basic_facets(params, counts, ranges, total)
+    result = basic_facets(params, counts, ranges, total)
     if "attributes" in params.facets:
         current = params.category or _dominant_category(counts.get("category", []), total, depth)
         if current:
@@ -257,7 +257,7 @@ def _dominant_category(category_counts: list[tuple[str, int]], total: int, depth
     return key if count >= DOMINANT_SHARE * total else ""
 
 
-def _basic_facets(
+def basic_facets(
     params: SearchParams, counts: dict[str, list[tuple[str, int]]], ranges: list[PriceRange], total: int
 ) -> list[Facet]:
     facets = [
@@ -274,9 +274,7 @@ def _basic_facets(
             "brand",
             "Brand",
             "terms",
-            _with_selected(
-                [FacetValue(b, b, n, b in params.brands) for b, n in counts.get("brand", [])], params.brands
-            ),
+            with_selected([FacetValue(b, b, n, b in params.brands) for b, n in counts.get("brand", [])], params.brands),
         ),
     ]
     by_range = dict(counts.get("price", []))
@@ -311,7 +309,7 @@ def _basic_facets(
     return facets
 
 
-def _with_selected(values: list[FacetValue], selected: tuple[str, ...]) -> list[FacetValue]:
+def with_selected(values: list[FacetValue], selected: tuple[str, ...]) -> list[FacetValue]:
     """Keep ticked values visible (with a 0 count) even when they fell out of the top list, so they can be unticked."""
     present = {v.value for v in values}
     return values + [FacetValue(s, s, 0, True) for s in selected if s not in present]
@@ -379,7 +377,7 @@ def attribute_facets(params: SearchParams, match: Match, category: str) -> list[
             ATTRIBUTE_PREFIX + key,
             key,
             "terms",
-            _with_selected(
+            with_selected(
                 [FacetValue(v, v, n, v in chosen.get(key, ())) for v, n in rows.get(key, [])], chosen.get(key, ())
             ),
         )
