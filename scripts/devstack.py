@@ -166,7 +166,12 @@ class Stack:
         servers = {"DATABASE_URL": self.database_url, "REDIS_URL": self.redis_url}
         if self.emulate_payments:
             servers.update(EMULATOR_STRIPE_ENV, STRIPE_API_BASE=self.payments_url())
-        return {**env, **servers}
+        # Links in emails, and the simulated carrier's tracking webhooks, go to this store (unless set).
+        store = {
+            "SITE_URL": self.store_url("").rstrip("/"),
+            "FULFILLMENT_SIM_WEBHOOK_URL": self.store_url("/api/v1/fulfillment/carriers/simex/webhook"),
+        }
+        return {**store, **env, **servers}
 
     def payments_url(self) -> str:
         return f"http://127.0.0.1:{self.payments_port}"

@@ -240,6 +240,53 @@ CELERY_BEAT_SCHEDULE["reviews-requeue-pending"] = {
     "schedule": 60.0,
 }
 
+# Orders lifecycle, fulfillment and notifications (shop.orders, shop.fulfillment,
+# shop.notifications, shop.analytics; docs/orders.md)
+INSTALLED_APPS += ["shop.fulfillment", "shop.notifications", "shop.analytics"]
+SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000").rstrip("/")  # links in emails
+ORDERS_RETURN_WINDOW_DAYS = int(os.environ.get("ORDERS_RETURN_WINDOW_DAYS", "30"))  # staff may override in the admin
+ORDERS_REFUND_MAX_ATTEMPTS = int(os.environ.get("ORDERS_REFUND_MAX_ATTEMPTS", "5"))
+ORDERS_IDEMPOTENCY_DAYS = int(os.environ.get("ORDERS_IDEMPOTENCY_DAYS", "7"))  # cancel/return keys are kept this long
+FULFILLMENT_WAREHOUSE_ADAPTERS = {"simulated": "shop.fulfillment.simulated_warehouse.SimulatedWarehouse"}
+FULFILLMENT_DEFAULT_WAREHOUSE_ADAPTER = os.environ.get("FULFILLMENT_DEFAULT_WAREHOUSE_ADAPTER", "simulated")
+FULFILLMENT_CARRIERS = {"simex": "shop.fulfillment.simulated_carrier.SimulatedCarrier"}
+FULFILLMENT_DEFAULT_CARRIER = os.environ.get("FULFILLMENT_DEFAULT_CARRIER", "simex")
+FULFILLMENT_DEFAULT_SHIP_FROM = {
+    "name": "Shop fulfilment centre",
+    "line1": "Plot 12, Logistics Park",
+    "city": "Bhiwandi",
+    "region": "MH",
+    "postcode": "421302",
+    "country": "IN",
+}
+FULFILLMENT_CAPTURE_MAX_RETRIES = int(os.environ.get("FULFILLMENT_CAPTURE_MAX_RETRIES", "8"))
+FULFILLMENT_WEBHOOK_TOLERANCE = int(os.environ.get("FULFILLMENT_WEBHOOK_TOLERANCE", "300"))  # older: a replay
+# The simulated warehouse and carrier: delays (seconds) between their steps.
+FULFILLMENT_SIMULATION_AUTOPLAY = env_bool("FULFILLMENT_SIMULATION_AUTOPLAY", True)
+FULFILLMENT_SIM_PICK_SECONDS = float(os.environ.get("FULFILLMENT_SIM_PICK_SECONDS", "5"))
+FULFILLMENT_SIM_PACK_SECONDS = float(os.environ.get("FULFILLMENT_SIM_PACK_SECONDS", "5"))
+FULFILLMENT_SIM_HANDOVER_SECONDS = float(os.environ.get("FULFILLMENT_SIM_HANDOVER_SECONDS", "5"))
+FULFILLMENT_SIM_TRANSIT_SECONDS = float(os.environ.get("FULFILLMENT_SIM_TRANSIT_SECONDS", "10"))
+FULFILLMENT_SIM_RETURN_SECONDS = float(os.environ.get("FULFILLMENT_SIM_RETURN_SECONDS", "20"))
+FULFILLMENT_SIM_SHIPPER_NUMBER = "SHOP01"
+FULFILLMENT_SIM_WEBHOOK_SECRET = os.environ.get(
+    "FULFILLMENT_SIM_WEBHOOK_SECRET",
+    "whsec_simex_development_only" if DEBUG else "",  # development only; unset refuses the webhooks
+)
+FULFILLMENT_SIM_WEBHOOK_URL = os.environ.get("FULFILLMENT_SIM_WEBHOOK_URL", "")  # empty: delivered in-process
+NOTIFICATIONS_STAFF_EMAILS = env_list("NOTIFICATIONS_STAFF_EMAILS", ["staff@localhost"])
+NOTIFICATIONS_STORE_NAME = os.environ.get("NOTIFICATIONS_STORE_NAME", "Shop")
+NOTIFICATIONS_DOMAIN = os.environ.get("NOTIFICATIONS_DOMAIN", "shop.localhost")  # in Message-IDs
+CELERY_BEAT_SCHEDULE["orders-resume-refunds"] = {"task": "shop.orders.tasks.resume_refunds", "schedule": 30.0}
+CELERY_BEAT_SCHEDULE["orders-prune-idempotency-keys"] = {
+    "task": "shop.orders.tasks.prune_idempotency_keys",
+    "schedule": 24 * 3600.0,
+}
+CELERY_BEAT_SCHEDULE["notifications-resend-pending"] = {
+    "task": "shop.notifications.tasks.resend_pending",
+    "schedule": 60.0,
+}
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

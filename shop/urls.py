@@ -20,6 +20,7 @@ api_v1 = [
     path("", include("shop.reviews.api.urls")),
     path("", include("shop.payments.api.urls")),
     path("", include("shop.recs.api.urls")),
+    path("", include("shop.fulfillment.api.urls")),
     path("", include("shop.search.api.urls")),
     re_path(r"^.*$", json_404),  # unknown API paths get the JSON error body, even with DEBUG on
 ]
@@ -29,6 +30,8 @@ urlpatterns = [
     path("api/v1/", include(api_v1)),
     path("healthz", health, name="health"),
     path("reviews/", include("shop.reviews.urls")),
+    path("", include("shop.orders.urls")),
+    path("", include("shop.fulfillment.urls")),
     path("", include("shop.catalog.urls")),
     path("", include("shop.cart.urls")),
     path("", include("shop.accounts.urls")),

@@ -99,6 +99,8 @@ def test_children_get_the_urls_of_the_servers_in_use():
         "REDIS_URL": "redis://127.0.0.1:63799/0",
         **devstack.EMULATOR_STRIPE_ENV,
         "STRIPE_API_BASE": "http://127.0.0.1:12111",
+        "SITE_URL": "http://127.0.0.1:8000",
+        "FULFILLMENT_SIM_WEBHOOK_URL": "http://127.0.0.1:8000/api/v1/fulfillment/carriers/simex/webhook",
     }
 
 

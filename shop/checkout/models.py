@@ -8,24 +8,19 @@ reference, order id). ``CheckoutStepLog`` is its append-only journal.
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 from decimal import Decimal
 
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from django.utils import timezone
+
+from shop.core.saga import SagaJournal, SagaRecord, SagaState
+
+CheckoutState = SagaState
 
 
-class CheckoutState(models.TextChoices):
-    PENDING = "pending", "Pending"
-    RUNNING = "running", "Running"
-    COMPENSATING = "compensating", "Compensating"
-    COMPLETED = "completed", "Completed"
-    FAILED = "failed", "Failed"
-
-
-TERMINAL_STATES = (CheckoutState.COMPLETED, CheckoutState.FAILED)
-
-
-class Checkout(models.Model):
+class Checkout(SagaRecord):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     owner = models.CharField(
         max_length=100, help_text='"user:<id>" or "guest:<cart token>": scopes the idempotency key.'
@@ -44,17 +39,9 @@ class Checkout(models.Model):
     tax_total = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
     grand_total = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
     allocations = models.JSONField(default=list, blank=True, help_text="sku_id → warehouse_id from the inventory hold.")
-    state = models.CharField(max_length=20, choices=CheckoutState.choices, default=CheckoutState.PENDING)
-    step_index = models.PositiveSmallIntegerField(default=0, help_text="The next step to run (or to compensate).")
-    attempts = models.PositiveSmallIntegerField(default=0, help_text="Failed attempts of the current step.")
-    lease_until = models.DateTimeField(null=True, blank=True, help_text="A worker owns the saga until then.")
-    lease_token = models.UUIDField(null=True, blank=True, editable=False)
     deadline = models.DateTimeField(help_text="Past it, an unfinished checkout is compensated.")
     order_id = models.BigIntegerField(null=True, blank=True)
-    failure_code = models.CharField(max_length=50, blank=True)
-    failure_message = models.CharField(max_length=500, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["owner", "idempotency_key"], name="checkout_idempotency_once")]
@@ -70,37 +57,25 @@ class Checkout(models.Model):
     def __str__(self) -> str:
         return f"checkout {self.id} ({self.state})"
 
-    @property
-    def is_terminal(self) -> bool:
-        return self.state in TERMINAL_STATES
+    def journal(self, step: str, action: str, outcome: str, detail: str, started_at: datetime) -> None:
+        CheckoutStepLog.objects.create(
+            checkout=self,
+            step=step,
+            action=action,
+            outcome=outcome,
+            detail=detail,
+            started_at=started_at,
+            finished_at=timezone.now(),
+        )
 
 
-class CheckoutStepLog(models.Model):
+class CheckoutStepLog(SagaJournal):
     """One line per step attempt or compensation, with timestamps: the saga's journal."""
 
-    class Action(models.TextChoices):
-        INVOKE = "invoke", "Invoke"
-        COMPENSATE = "compensate", "Compensate"
-
-    class Outcome(models.TextChoices):
-        STARTED = "started", "Started"
-        SUCCEEDED = "succeeded", "Succeeded"
-        FAILED = "failed", "Failed (business)"
-        ERROR = "error", "Error (will retry)"
-
     checkout = models.ForeignKey(Checkout, on_delete=models.CASCADE, related_name="steps")
-    step = models.CharField(max_length=50)
-    action = models.CharField(max_length=12, choices=Action.choices)
-    outcome = models.CharField(max_length=12, choices=Outcome.choices)
-    detail = models.TextField(blank=True)
-    started_at = models.DateTimeField()
-    finished_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["checkout_id", "started_at", "id"]
-
-    def __str__(self) -> str:
-        return f"{self.step} {self.action} {self.outcome}"
 
 
 # --- Pricing tables (staff edit these in the admin) ---------------------------------------------

@@ -119,6 +119,7 @@ class LedgerEntry(models.Model):
         RECEIPT = "receipt", "Receipt"
         ADJUSTMENT = "adjustment", "Adjustment"
         SALE = "sale", "Sale"
+        RESTOCK = "restock", "Restock (cancelled or returned sale)"
 
     sku_id = models.BigIntegerField()
     warehouse = models.ForeignKey(Warehouse, on_delete=models.PROTECT, related_name="+")
@@ -136,6 +137,14 @@ class LedgerEntry(models.Model):
         indexes = [
             models.Index(fields=["sku_id", "warehouse", "id"], name="ledger_sku_idx"),
             models.Index(fields=["reference"], name="ledger_reference_idx", condition=~models.Q(reference="")),
+        ]
+        constraints = [
+            # A restock reference (cancel-<order>, return-<return>) puts a SKU back in a warehouse once.
+            models.UniqueConstraint(
+                fields=["reference", "sku_id", "warehouse"],
+                condition=models.Q(kind="restock"),
+                name="ledger_restock_once",
+            ),
         ]
 
     def __str__(self) -> str:

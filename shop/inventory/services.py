@@ -15,6 +15,8 @@ raise (:class:`InvalidRequest`, :class:`ReferenceConflict`).
 
 Reads (:func:`stock_of`, :func:`group_availability`) and staff movements
 (:func:`receive`, :func:`adjust`) take and return SKU ids and plain values.
+:func:`restock` puts sold units back on hand (cancelled or returned orders), once
+per reference.
 """
 
 from shop.inventory.holds import commit, hold_status, release, release_expired, reserve
@@ -25,6 +27,7 @@ from shop.inventory.stock import (
     adjust,
     group_availability,
     receive,
+    restock,
     status_for,
     stock_of,
     stock_rows,
@@ -43,6 +46,8 @@ from shop.inventory.types import (
     InventoryError,
     Line,
     ReferenceConflict,
+    RestockLine,
+    RestockResult,
     Shortage,
     SkuStock,
     StockError,
@@ -66,6 +71,8 @@ __all__ = [
     "InventoryError",
     "Line",
     "ReferenceConflict",
+    "RestockLine",
+    "RestockResult",
     "Shortage",
     "SkuStock",
     "StockError",
@@ -79,6 +86,7 @@ __all__ = [
     "release",
     "release_expired",
     "reserve",
+    "restock",
     "status_for",
     "stock_of",
     "stock_rows",

@@ -126,3 +126,21 @@ class WarehouseInfo:
     zone: str
     priority: int
     is_active: bool
+
+
+@dataclass(frozen=True)
+class RestockLine:
+    """Sold units of a SKU coming back on hand in the warehouse they were sold from."""
+
+    sku_id: int
+    warehouse_id: int
+    quantity: int
+
+
+@dataclass(frozen=True)
+class RestockResult:
+    """``created`` is False when the reference had restocked already: nothing changed now."""
+
+    reference: str
+    lines: tuple[RestockLine, ...]
+    created: bool

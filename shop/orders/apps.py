@@ -5,3 +5,6 @@ class OrdersConfig(AppConfig):
     name = "shop.orders"
     label = "orders"
     verbose_name = "Orders"
+
+    def ready(self) -> None:
+        from shop.orders import handlers  # noqa: F401

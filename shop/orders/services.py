@@ -2,6 +2,13 @@
 
 ``create_order`` is idempotent on the checkout id: the checkout saga may retry
 its "create the order" step after a crash and still get exactly one order.
+
+The lifecycle (docs/orders.md): the state machine is the table in
+``shop.orders.lifecycle``; moves are made by :func:`cancel_order`,
+:func:`confirm_payment`, :func:`shipments_progressed` (fulfillment),
+:func:`request_return`, :func:`return_received` and :func:`reject_return`, each
+under the order's row lock, recorded and published as ``OrderStatusChanged``.
+Refusals raise :class:`InvalidTransition` or :class:`ReturnRefused` and change nothing.
 """
 
 from __future__ import annotations
@@ -18,8 +25,59 @@ from django.utils import timezone
 from shop.core.events import publish
 from shop.core.keyset import KeysetPage, paginate
 from shop.core.money import Money
+from shop.orders import lifecycle
 from shop.orders.events import OrderCreated
+from shop.orders.lifecycle import InvalidTransition, allowed_targets
 from shop.orders.models import Order, OrderLine, OrderStatus, OrderStatusChange
+from shop.orders.returns import (
+    ReturnInfo,
+    ReturnLineInfo,
+    ReturnNotFound,
+    ReturnRefused,
+    get_return,
+    reject_return,
+    request_return,
+    return_received,
+    return_window_days,
+    return_window_ends,
+    returnable_quantities,
+    returns_of,
+)
+from shop.orders.transitions import OrderNotFound, cancel_order, confirm_payment, shipments_progressed
+
+__all__ = [
+    "InvalidTransition",
+    "NewOrderLine",
+    "OrderInfo",
+    "OrderLineInfo",
+    "OrderNotFound",
+    "OrderStatus",
+    "OrderTotals",
+    "ReturnInfo",
+    "ReturnLineInfo",
+    "ReturnNotFound",
+    "ReturnRefused",
+    "StatusChangeInfo",
+    "allowed_actions",
+    "cancel_order",
+    "confirm_payment",
+    "create_order",
+    "get_order",
+    "get_order_by_checkout",
+    "get_return",
+    "has_purchased",
+    "order_history",
+    "orders_for_user",
+    "purchased_product_ids",
+    "reject_return",
+    "request_return",
+    "return_received",
+    "return_window_days",
+    "return_window_ends",
+    "returnable_quantities",
+    "returns_of",
+    "shipments_progressed",
+]
 
 
 @dataclass(frozen=True)
@@ -53,6 +111,7 @@ class OrderLineInfo:
     unit_price: Decimal
     line_total: Decimal
     warehouse_id: int | None
+    line_id: int | None = None
 
 
 @dataclass(frozen=True)
@@ -73,6 +132,11 @@ class OrderInfo:
     payment_reference: str
     placed_at: datetime
     lines: list[OrderLineInfo]
+    delivered_at: datetime | None = None
+
+    @property
+    def status_label(self) -> str:
+        return lifecycle.label(self.status)
 
 
 def _info(order: Order) -> OrderInfo:
@@ -103,9 +167,11 @@ def _info(order: Order) -> OrderInfo:
                 unit_price=line.unit_price,
                 line_total=line.line_total,
                 warehouse_id=line.warehouse_id,
+                line_id=line.id,
             )
             for line in order.lines.all()
         ],
+        delivered_at=order.delivered_at,
     )
 
 
@@ -249,3 +315,33 @@ def purchased_product_ids(user_id: int, *, limit: int = 500) -> list[int]:
         .values_list("product_id", flat=True)[:limit]
     )
     return list(dict.fromkeys(rows))
+
+
+@dataclass(frozen=True)
+class StatusChangeInfo:
+    from_status: str
+    to_status: str
+    actor: str
+    reason: str
+    at: datetime
+
+    @property
+    def label(self) -> str:
+        return lifecycle.label(self.to_status)
+
+
+def order_history(order_id: int) -> list[StatusChangeInfo]:
+    """The order's timeline, oldest first (bounded: an order makes a handful of moves)."""
+    rows = OrderStatusChange.objects.filter(order_id=order_id).order_by("created_at", "id")[:200]
+    return [StatusChangeInfo(r.from_status, r.to_status, r.actor, r.reason, r.created_at) for r in rows]
+
+
+def allowed_actions(order: OrderInfo, actor: str) -> list[str]:
+    """What ``actor`` may do to the order now: target statuses from the state machine's table,
+    narrowed by the rules the table cannot see (the return window)."""
+    targets = [t.target for t in allowed_targets(order.status, actor)]
+    if OrderStatus.RETURN_REQUESTED in targets:
+        ends = return_window_ends(order.delivered_at)
+        if ends is None or timezone.now() > ends or not any(returnable_quantities(order.order_id).values()):
+            targets.remove(OrderStatus.RETURN_REQUESTED)
+    return targets

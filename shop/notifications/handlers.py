@@ -1,0 +1,68 @@
+"""Customer emails, one consumer per email. Each re-reads the order it is about and records
+its email once per event (``services.record``); sending happens after commit."""
+
+from __future__ import annotations
+
+from django.urls import reverse
+
+from shop.core.events import subscribe
+from shop.core.money import Money
+from shop.fulfillment.events import ReturnLabelCreated, ShipmentShipped
+from shop.notifications.models import Kind
+from shop.notifications.services import record
+from shop.orders import services as orders
+from shop.orders.events import OrderCreated, OrderStatusChanged, ReturnRefunded
+
+
+def _order_context(order_id: int) -> dict | None:
+    order = orders.get_order(order_id)
+    if order is None:
+        return None
+    return {
+        "order": order,
+        "order_path": reverse("orders:detail", args=[order.order_id]),
+        "total": Money.of(order.grand_total, order.currency),
+        "customer_name": str(order.shipping_address.get("name") or order.shipping_address.get("full_name") or ""),
+    }
+
+
+@subscribe(OrderCreated)
+def order_confirmation(event: OrderCreated) -> None:
+    context = _order_context(event.order_id)
+    if context:
+        record(event.event_id, Kind.ORDER_CONFIRMATION, [event.email], context, order_id=event.order_id)
+
+
+@subscribe(ShipmentShipped)
+def shipping(event: ShipmentShipped) -> None:
+    context = _order_context(event.order_id)
+    if context:
+        context.update(shipment=event, lines=event.lines)
+        record(event.event_id, Kind.SHIPPING, [context["order"].email], context, order_id=event.order_id)
+
+
+@subscribe(OrderStatusChanged)
+def status_emails(event: OrderStatusChanged) -> None:
+    kind = {"delivered": Kind.DELIVERY, "cancelled": Kind.CANCELLATION}.get(event.to_status)
+    if kind is None or (kind == Kind.DELIVERY and event.from_status != "shipped"):
+        return  # a rejected return also moves the order to delivered: no second delivery email
+    context = _order_context(event.order_id)
+    if context:
+        context["reason"] = event.reason
+        record(event.event_id, kind, [event.email], context, order_id=event.order_id)
+
+
+@subscribe(ReturnLabelCreated)
+def return_label(event: ReturnLabelCreated) -> None:
+    context = _order_context(event.order_id)
+    if context:
+        context.update(label=event, label_path=reverse("orders:return-label", args=[event.order_id, event.return_id]))
+        record(event.event_id, Kind.RETURN_LABEL, [context["order"].email], context, order_id=event.order_id)
+
+
+@subscribe(ReturnRefunded)
+def refund(event: ReturnRefunded) -> None:
+    context = _order_context(event.order_id)
+    if context:
+        context.update(refund=event, amount=Money.of(event.amount, event.currency))
+        record(event.event_id, Kind.REFUND, [event.email], context, order_id=event.order_id)
