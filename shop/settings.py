@@ -72,6 +72,8 @@ INSTALLED_APPS = [
     "shop.reviews",
     "shop.payments",
     "shop.recs",
+    "django_elasticsearch_dsl",
+    "shop.search",
 ]
 
 AUTH_USER_MODEL = "accounts.User"
@@ -362,6 +364,22 @@ CELERY_BEAT_SCHEDULE.update(
         "recs-prune": {"task": "shop.recs.tasks.prune_interactions", "schedule": crontab(hour=4, minute=45)},
     }
 )
+# Search: PostgreSQL full text by default; Elasticsearch when ELASTICSEARCH_URL is set.
+# django-elasticsearch-dsl is only used for its index/document definitions: its
+# model-signal syncing is off, the search projection indexes explicitly.
+ELASTICSEARCH_DSL = {"default": {"hosts": ELASTICSEARCH_URL or "http://127.0.0.1:9200"}}
+ELASTICSEARCH_DSL_AUTOSYNC = False
+ELASTICSEARCH_DSL_AUTO_REFRESH = False
+ELASTICSEARCH_DSL_SIGNAL_PROCESSOR = "django_elasticsearch_dsl.signals.BaseSignalProcessor"
+SEARCH_INDEX_NAME = os.environ.get("SEARCH_INDEX_NAME", "shop-products")
+SEARCH_MODEL_DIR = Path(os.environ.get("SEARCH_MODEL_DIR", VAR_DIR / "search-models"))
+CELERY_BEAT_SCHEDULE["search-process-logs"] = {"task": "shop.search.tasks.process_logs", "schedule": 30.0}
+CELERY_BEAT_SCHEDULE["search-refresh-dictionaries"] = {
+    "task": "shop.search.tasks.refresh_dictionaries",
+    "schedule": float(os.environ.get("SEARCH_DICTIONARY_REFRESH_SECONDS", "300")),
+}
+CELERY_BEAT_SCHEDULE["search-prune-logs"] = {"task": "shop.search.tasks.prune_logs", "schedule": 86400.0}
+SEARCH_LOG_RETENTION_DAYS = int(os.environ.get("SEARCH_LOG_RETENTION_DAYS", "180"))
 
 # Checkout (shop.checkout, docs/checkout.md)
 # A worker owns a running checkout saga for CHECKOUT_LEASE_SECONDS (renewed between steps); a
