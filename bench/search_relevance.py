@@ -61,7 +61,7 @@ if TYPE_CHECKING:
     from shop.search.params import SearchParams
 
 COLUMNS = ("query", "product_id", "title", "description", "relevance")
-CREATE_BATCH = 500
+CREATE_BATCH = 5000
 RESULTS_DEPTH = 100
 T = TypeVar("T")
 R = TypeVar("R")
@@ -122,42 +122,29 @@ def in_training_half(query: str) -> bool:
 def create_products(rows: list[Judgment]) -> dict[str, int]:
     """Each distinct product of the files, created through the catalog service; file id -> catalog id."""
     from shop.catalog.models import Category
+    from shop.catalog.services import NewProduct, create_products
 
     category = Category.objects.add_root(instance=Category(name="Evaluation", slug="evaluation"))
     products: dict[str, Judgment] = {}
     for row in rows:
         products.setdefault(row.product_id, row)
-    items = list(enumerate(products.values()))
-    chunks = [(category.id, items[start : start + CREATE_BATCH]) for start in range(0, len(items), CREATE_BATCH)]
     ids: dict[str, int] = {}
     started = time.monotonic()
-    for created in parallel_map(_create_chunk, chunks, 1):  # parallel inserts were slower on two cores
-        ids.update(created)
-        if len(ids) % (CREATE_BATCH * 10) < CREATE_BATCH:
-            log(f"created {len(ids)}/{len(items)} products ({time.monotonic() - started:.0f}s)")
-    return ids
-
-
-def _create_chunk(chunk: tuple[int, list[tuple[int, Judgment]]]) -> dict[str, int]:
-    from django.db import transaction
-
-    from shop.catalog.models import Category
-    from shop.catalog.services import create_product
-
-    category_id, items = chunk
-    category = Category.objects.get(id=category_id)
-    ids = {}
-    with transaction.atomic():
-        for number, row in items:
-            product = create_product(
+    items = list(products.values())
+    for start in range(0, len(items), CREATE_BATCH):
+        batch = items[start : start + CREATE_BATCH]
+        new = [
+            NewProduct(
                 name=(row.title.strip() or row.product_id)[:500],
                 description=row.description,
-                category=category,
                 price=Decimal("1.00"),
                 external_id=row.product_id[:64],
-                skus=[{"code": f"EVAL-{number}"}],
+                sku_code=f"EVAL-{start + offset}",
             )
-            ids[row.product_id] = product.id
+            for offset, row in enumerate(batch)
+        ]
+        ids.update(zip((row.product_id for row in batch), create_products(category, new), strict=True))
+        log(f"created {len(ids)}/{len(items)} products ({time.monotonic() - started:.0f}s)")
     return ids
 
 

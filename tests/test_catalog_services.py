@@ -141,3 +141,34 @@ def test_unknown_availability_is_refused():
 
     with pytest.raises(ValueError, match="unknown availability"):
         services.set_availability(product.id, "plenty")
+
+
+def test_bulk_create_products_validates_writes_skus_and_publishes_one_event_each():
+    category = CategoryFactory(name="Bulk", attribute_schema={"properties": {"Colour": {"type": "string"}}})
+    items = [
+        services.NewProduct(name="Red lamp", price=Decimal("10"), sku_code="B-1", attributes={"Colour": "Red"}),
+        services.NewProduct(name="Blue lamp", price=Decimal("12"), sku_code="B-2"),
+    ]
+
+    ids = services.create_products(category, items)
+
+    assert [Product.objects.get(id=i).name for i in ids] == ["Red lamp", "Blue lamp"]
+    assert list(Sku.objects.filter(product_id__in=ids).order_by("code").values_list("code", flat=True)) == [
+        "B-1",
+        "B-2",
+    ]
+    assert OutboxEvent.objects.filter(event_type="catalog.ProductCreated").count() == 2
+
+
+def test_bulk_create_products_rejects_the_whole_batch_on_one_bad_product():
+    category = CategoryFactory(name="Strict")
+    items = [
+        services.NewProduct(name="Fine", price=Decimal("10"), sku_code="S-1"),
+        services.NewProduct(name="Odd", price=Decimal("10"), sku_code="S-2", attributes={"Weight": "1kg"}),
+    ]
+
+    with pytest.raises(ValidationError, match="Weight"):
+        services.create_products(category, items)
+
+    assert not Product.objects.filter(name__in=["Fine", "Odd"]).exists()
+    assert not OutboxEvent.objects.exists()

@@ -16,6 +16,7 @@ from typing import Any
 from django.db import transaction
 from django.utils.text import slugify
 
+from shop.catalog import attributes
 from shop.catalog.events import CategoryChanged, ProductCreated, ProductPriceChanged, ProductUpdated
 from shop.catalog.models import Availability, Brand, Category, Product, Sku
 from shop.core.events import Event, publish, publish_many
@@ -200,6 +201,48 @@ def create_product(
         sku.save()
     record_product_created(product)
     return product
+
+
+@dataclass(frozen=True)
+class NewProduct:
+    """One product for :func:`create_products`, with its single SKU."""
+
+    name: str
+    price: Decimal
+    sku_code: str
+    description: str = ""
+    external_id: str | None = None
+    attributes: dict[str, Any] = field(default_factory=dict)
+
+
+@transaction.atomic
+def create_products(category: Category, items: list[NewProduct], *, currency: str | None = None) -> list[int]:
+    """Create many single-SKU products in one category: validated like ``create_product``,
+    written in a few statements, one ProductCreated each. Returns ids in input order."""
+    schema = attributes.effective_schema(category)
+    products = []
+    for item in items:
+        product = Product(
+            name=item.name,
+            slug=unique_slug(item.name),
+            category=category,
+            price=item.price,
+            description=item.description,
+            external_id=item.external_id,
+            attributes=item.attributes,
+        )
+        if currency:
+            product.currency = currency
+        product.clean_fields()
+        attributes.validate_bag(product.attributes, schema, category.name)
+        products.append(product)
+    Product.objects.bulk_create(products, batch_size=1000)
+    skus = [Sku(product=product, code=item.sku_code) for product, item in zip(products, items, strict=True)]
+    for sku in skus:
+        sku.clean_fields(exclude=["product"])
+    Sku.objects.bulk_create(skus, batch_size=1000)
+    publish_many([ProductCreated(product_id=p.id, category_id=category.id) for p in products])
+    return [product.id for product in products]
 
 
 @transaction.atomic
