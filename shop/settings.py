@@ -360,3 +360,9 @@ CELERY_BEAT_SCHEDULE.update(
         "recs-prune": {"task": "shop.recs.tasks.prune_interactions", "schedule": crontab(hour=4, minute=45)},
     }
 )
+
+# Customer service (shop.support, docs/support.md)
+INSTALLED_APPS += ["shop.support"]
+# Per customer, in DRF's rate syntax, counted in the Redis cache: new tickets, and messages.
+SUPPORT_TICKET_RATE = os.environ.get("SUPPORT_TICKET_RATE", "10/hour")
+SUPPORT_MESSAGE_RATE = os.environ.get("SUPPORT_MESSAGE_RATE", "60/hour")
