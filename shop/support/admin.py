@@ -233,9 +233,6 @@ class TicketAdmin(admin.ModelAdmin):
             services.staff_resolve(obj.id)
             self.message_user(request, "The ticket is resolved.", messages.SUCCESS)
 
-    def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
-        """The inlines are read-only: nothing to save."""
-
     def response_change(self, request: HttpRequest, obj: Ticket) -> HttpResponse:
         return HttpResponseRedirect(request.path)
 
