@@ -11,6 +11,7 @@ from shop.notifications.handlers import support_reply
 from shop.notifications.models import Notification
 from shop.support import services
 from shop.support.events import TicketReplied
+from tests.conftest import wait_until
 from tests.factories_lifecycle import make_customer
 from tests.factories_orders import place_order
 from tests.factories_support import open_ticket
@@ -109,3 +110,20 @@ def test_the_email_goes_to_the_customers_current_address(emails):
     services.staff_reply(ticket.ticket_id, staff_id=1, staff_name="Priya", body="Done.")
 
     assert emails[0].to == ["ann.new@example.com"]
+
+
+@pytest.mark.worker
+def test_a_staff_reply_reaches_the_customer_through_a_real_worker(celery_worker):
+    ann = make_customer("ann")
+    ticket = open_ticket(ann)
+
+    services.staff_reply(ticket.ticket_id, staff_id=1, staff_name="Priya", body="On its way.")
+
+    wait_until(
+        lambda: Notification.objects.filter(kind="support_reply", status="sent").exists(),
+        timeout=30,
+        message="the worker to relay the event and send the email",
+    )
+    (row,) = Notification.objects.filter(kind="support_reply")
+    assert row.recipients == ["ann@example.com"]
+    assert "On its way." in row.body_text
