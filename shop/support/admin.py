@@ -346,7 +346,9 @@ class TicketAdmin(admin.ModelAdmin):
         elif action.status == ActionStatus.REFUSED:
             messages.error(request, f"{prefix}refused, nothing changed: {action.result}")
         else:
-            messages.warning(request, f"{prefix}still pending; retry it.")
+            messages.warning(
+                request, f"{prefix}in progress or pending: reload in a moment, and retry it if it stays pending."
+            )
 
     # --- Report ----------------------------------------------------------------------------------
 

@@ -1,6 +1,6 @@
 """Events the support domain publishes. Consumers re-read the ticket through
 ``shop.support.services`` (``get_ticket``, ``get_message``) rather than trusting payloads.
-Internal staff notes publish nothing."""
+``user_id`` is always the ticket's customer. Internal staff notes publish nothing."""
 
 from dataclasses import dataclass
 
