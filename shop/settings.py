@@ -10,6 +10,7 @@ from pathlib import Path
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
+from kombu import Queue
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("SHOP_VAR_DIR", BASE_DIR / "var"))
@@ -71,6 +72,8 @@ INSTALLED_APPS = [
     "shop.reviews",
     "shop.payments",
     "shop.recs",
+    "django_elasticsearch_dsl",
+    "shop.search",
 ]
 
 AUTH_USER_MODEL = "accounts.User"
@@ -170,6 +173,7 @@ CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", REDIS_URL)
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_DEFAULT_QUEUE = "celery"
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_IGNORE_RESULT = True
@@ -360,6 +364,53 @@ CELERY_BEAT_SCHEDULE.update(
         "recs-prune": {"task": "shop.recs.tasks.prune_interactions", "schedule": crontab(hour=4, minute=45)},
     }
 )
+# Search: PostgreSQL full text by default; Elasticsearch when ELASTICSEARCH_URL is set.
+# django-elasticsearch-dsl is only used for its index/document definitions: its
+# model-signal syncing is off, the search projection indexes explicitly.
+ELASTICSEARCH_DSL = {"default": {"hosts": ELASTICSEARCH_URL or "http://127.0.0.1:9200"}}
+ELASTICSEARCH_DSL_AUTOSYNC = False
+ELASTICSEARCH_DSL_AUTO_REFRESH = False
+ELASTICSEARCH_DSL_SIGNAL_PROCESSOR = "django_elasticsearch_dsl.signals.BaseSignalProcessor"
+SEARCH_INDEX_NAME = os.environ.get("SEARCH_INDEX_NAME", "shop-products")
+SEARCH_MODEL_DIR = Path(os.environ.get("SEARCH_MODEL_DIR", VAR_DIR / "search-models"))
+CELERY_BEAT_SCHEDULE["search-process-logs"] = {"task": "shop.search.tasks.process_logs", "schedule": 30.0}
+CELERY_BEAT_SCHEDULE["search-refresh-dictionaries"] = {
+    "task": "shop.search.tasks.refresh_dictionaries",
+    "schedule": float(os.environ.get("SEARCH_DICTIONARY_REFRESH_SECONDS", "300")),
+}
+CELERY_BEAT_SCHEDULE["search-prune-logs"] = {"task": "shop.search.tasks.prune_logs", "schedule": 86400.0}
+SEARCH_LOG_RETENTION_DAYS = int(os.environ.get("SEARCH_LOG_RETENTION_DAYS", "180"))
+
+# Checkout (shop.checkout, docs/checkout.md)
+# A worker owns a running checkout saga for CHECKOUT_LEASE_SECONDS (renewed between steps); a
+# saga whose worker died is resumed by the beat task once its lease has run out and it has been
+# idle CHECKOUT_STUCK_AFTER_SECONDS. A step that errors is retried with exponential backoff
+# (CHECKOUT_RETRY_BASE_SECONDS doubling, at most CHECKOUT_RETRY_MAX_SECONDS) up to
+# CHECKOUT_MAX_ATTEMPTS times, then the checkout is compensated; so is one still unfinished
+# CHECKOUT_DEADLINE_SECONDS after it was placed. Stock is held for CHECKOUT_HOLD_TTL_SECONDS,
+# longer than the deadline, so a hold never expires under a checkout that may still commit it.
+CHECKOUT_LEASE_SECONDS = int(os.environ.get("CHECKOUT_LEASE_SECONDS", "30"))
+CHECKOUT_STUCK_AFTER_SECONDS = int(os.environ.get("CHECKOUT_STUCK_AFTER_SECONDS", "10"))
+CHECKOUT_MAX_ATTEMPTS = int(os.environ.get("CHECKOUT_MAX_ATTEMPTS", "6"))
+CHECKOUT_RETRY_BASE_SECONDS = float(os.environ.get("CHECKOUT_RETRY_BASE_SECONDS", "1"))
+CHECKOUT_RETRY_MAX_SECONDS = float(os.environ.get("CHECKOUT_RETRY_MAX_SECONDS", "60"))
+CHECKOUT_DEADLINE_SECONDS = int(os.environ.get("CHECKOUT_DEADLINE_SECONDS", "600"))
+CHECKOUT_HOLD_TTL_SECONDS = int(os.environ.get("CHECKOUT_HOLD_TTL_SECONDS", "900"))
+CHECKOUT_RESUME_INTERVAL_SECONDS = float(os.environ.get("CHECKOUT_RESUME_INTERVAL_SECONDS", "5"))
+if CHECKOUT_HOLD_TTL_SECONDS <= CHECKOUT_DEADLINE_SECONDS + CHECKOUT_LEASE_SECONDS:
+    raise ImproperlyConfigured(
+        "CHECKOUT_HOLD_TTL_SECONDS must exceed CHECKOUT_DEADLINE_SECONDS + CHECKOUT_LEASE_SECONDS: "
+        "a stock hold must outlive any checkout that may still commit it."
+    )
+# Sagas get a queue of their own: a plain `celery worker` consumes every queue listed here, and
+# Redis alternates between them, so a checkout never waits behind a backlog of event deliveries.
+CELERY_TASK_QUEUES = (Queue(CELERY_TASK_DEFAULT_QUEUE), Queue("checkout"))
+CELERY_TASK_ROUTES = {"shop.checkout.tasks.*": {"queue": "checkout"}}
+CELERY_BEAT_SCHEDULE["checkout-resume-stuck"] = {
+    "task": "shop.checkout.tasks.resume_stuck_checkouts",
+    "schedule": CHECKOUT_RESUME_INTERVAL_SECONDS,
+    "options": {"expires": CHECKOUT_RESUME_INTERVAL_SECONDS * 3},
+}
 
 # Customer service (shop.support, docs/support.md)
 INSTALLED_APPS += ["shop.support"]

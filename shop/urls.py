@@ -21,6 +21,8 @@ api_v1 = [
     path("", include("shop.payments.api.urls")),
     path("", include("shop.recs.api.urls")),
     path("", include("shop.fulfillment.api.urls")),
+    path("", include("shop.search.api.urls")),
+    path("", include("shop.checkout.api.urls")),
     path("", include("shop.support.api.urls")),
     re_path(r"^.*$", json_404),  # unknown API paths get the JSON error body, even with DEBUG on
 ]
@@ -36,4 +38,6 @@ urlpatterns = [
     path("", include("shop.catalog.urls")),
     path("", include("shop.cart.urls")),
     path("", include("shop.accounts.urls")),
+    path("", include("shop.search.urls")),
+    path("", include("shop.checkout.urls")),
 ]

@@ -44,9 +44,10 @@ def wait_until(predicate, timeout: float = 15.0, interval: float = 0.05, message
 class WorkerProcess:
     """A real ``celery worker`` process on the test database and the test broker."""
 
-    def __init__(self, database_name: str, log_path: Path) -> None:
+    def __init__(self, database_name: str, log_path: Path, extra_env: dict[str, str] | None = None) -> None:
         self.database_name = database_name
         self.log_path = log_path
+        self.extra_env = dict(extra_env or {})  # e.g. a fault to inject, short leases
         self.process: subprocess.Popen[bytes] | None = None
         self.hostname = ""
 
@@ -63,6 +64,7 @@ class WorkerProcess:
             "TEST_BROKER_URL": settings.CELERY_BROKER_URL,
             "CELERY_TASK_ALWAYS_EAGER": "0",
             "DB_CONN_MAX_AGE": "0",
+            **self.extra_env,
         }
 
     def start(self, *extra_args: str) -> None:

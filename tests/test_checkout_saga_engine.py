@@ -11,7 +11,7 @@ from django.db import connection
 from django.utils import timezone
 
 from shop.checkout.models import Checkout, CheckoutStepLog
-from shop.checkout.saga import StepFailed, advance, step, stuck_sagas
+from shop.checkout.saga import RetryLater, RollForward, StepFailed, advance, step, stuck_sagas
 
 LEASE = timedelta(seconds=30)
 
@@ -205,3 +205,52 @@ def test_concurrent_advances_run_each_step_exactly_once():
     assert sorted(recorder.calls) == sorted(["+reserve", "+price", "+authorize", "+order"])
     checkout.refresh_from_db()
     assert checkout.state == "completed"
+
+
+@pytest.mark.django_db
+def test_with_a_backoff_an_erroring_step_keeps_the_lease_until_its_retry_is_due():
+    recorder, checkout = Recorder(), new_checkout()
+    recorder.fail_transient["price"] = 1
+
+    with pytest.raises(RetryLater) as later:
+        advance(checkout.id, recorder.steps(), lease=LEASE, max_attempts=3, backoff=lambda attempts: 30.0 * attempts)
+
+    checkout.refresh_from_db()
+    assert later.value.delay == 30.0
+    assert isinstance(later.value.cause, ConnectionError)
+    assert checkout.lease_until > timezone.now() + timedelta(seconds=25)  # nobody runs it early
+    assert advance(checkout.id, recorder.steps(), lease=LEASE, max_attempts=3) is None
+    Checkout.objects.filter(id=checkout.id).update(
+        lease_until=timezone.now() - timedelta(seconds=1), updated_at=timezone.now() - timedelta(minutes=1)
+    )
+    assert stuck_sagas() == [checkout.id]  # the retry message was lost: the resumer takes it
+    assert advance(checkout.id, recorder.steps(), lease=LEASE, max_attempts=3) == "completed"
+
+
+@pytest.mark.django_db
+def test_stuck_sagas_leaves_recently_touched_ones_to_their_queued_message():
+    checkout = new_checkout()
+    Checkout.objects.filter(id=checkout.id).update(updated_at=timezone.now() - timedelta(seconds=8))
+
+    assert stuck_sagas(idle=timedelta(seconds=10)) == []
+    assert stuck_sagas(idle=timedelta(seconds=5)) == [checkout.id]
+
+
+@pytest.mark.django_db
+def test_a_compensation_that_rolls_forward_completes_the_saga_with_its_updates():
+    recorder, checkout = Recorder(), new_checkout()
+    steps = recorder.steps()
+    recorder.fail_business.add("order")
+
+    def found_it(c: Checkout) -> None:
+        raise RollForward({"order_id": 7})
+
+    steps[3] = step("order", recorder.invoke("order"), found_it)
+
+    state = advance(checkout.id, steps, lease=LEASE, max_attempts=3)
+
+    checkout.refresh_from_db()
+    assert state == "completed"
+    assert (checkout.order_id, checkout.failure_code, checkout.failure_message) == (7, "", "")
+    assert "-authorize" not in recorder.calls
+    assert CheckoutStepLog.objects.filter(checkout=checkout, action="compensate").get().detail == "rolled forward"

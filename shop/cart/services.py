@@ -207,6 +207,36 @@ def clear(owner: CartOwner) -> CartView:
     return CartView(max_quantity_per_line=settings.CART_MAX_QUANTITY_PER_LINE)
 
 
+def accept_current_prices(owner: CartOwner, sku_ids: list[int]) -> CartView:
+    """Make today's price the price seen for these lines (the checkout told the customer
+    it changed), so the next checkout charges it. Idempotent; items no longer sold keep theirs."""
+    skus = catalog.get_skus(sku_ids)
+
+    def change(lines: Lines) -> list[Event]:
+        for sku_id in sku_ids:
+            line, sku = lines.get(sku_id), skus.get(sku_id)
+            if line is not None and sku is not None and sku.is_sellable and sku.currency == line.currency:
+                lines[sku_id] = replace(line, unit_price=sku.price)
+        return []
+
+    if not _load(owner):
+        return get_cart(owner)
+    return _view(_update(owner, change))
+
+
+def remove_ordered(owner: CartOwner, sku_ids: list[int]) -> None:
+    """Drop the lines an order bought (items added meanwhile stay). Idempotent, so the
+    checkout can repeat it after a crash; no ItemRemoved: the customer removed nothing."""
+
+    def change(lines: Lines) -> list[Event]:
+        for sku_id in sku_ids:
+            lines.pop(sku_id, None)
+        return []
+
+    if any(sku_id in _load(owner) for sku_id in sku_ids):
+        _update(owner, change)
+
+
 def merge_guest_cart(token: str | None, user_id: int) -> int:
     """Fold a guest's cart into the customer's; how many guest lines it had.
 

@@ -36,9 +36,9 @@ class CheckoutStepLogInline(admin.TabularInline):
 
 @admin.register(Checkout)
 class CheckoutAdmin(admin.ModelAdmin):
-    list_display = ["id", "email", "state", "step_index", "grand_total", "currency", "order_id", "created_at"]
+    list_display = ["id", "email", "state", "step_index", "grand_total", "currency", "order_number", "created_at"]
     list_filter = ["state", "failure_code", "shipping_option"]
-    search_fields = ["id", "email", "idempotency_key"]
+    search_fields = ["id", "email", "idempotency_key", "order_number"]
     inlines = [CheckoutStepLogInline]
     show_full_result_count = False
 

@@ -29,7 +29,9 @@ class Checkout(SagaRecord):
     request_hash = models.CharField(max_length=64, help_text="Of the request body: a reused key must come with it.")
     user_id = models.BigIntegerField(null=True, blank=True)
     email = models.EmailField()
-    lines = models.JSONField(help_text="The cart as the customer saw it: sku_id, quantity, unit_price.")
+    lines = models.JSONField(
+        help_text="The cart as the customer saw it: sku_id, quantity, unit_price (the price seen), names, weight."
+    )
     shipping_address = models.JSONField()
     shipping_option = models.CharField(max_length=30)
     payment_method = models.CharField(max_length=100, help_text="A processor token (pm_...), never a card number.")
@@ -38,9 +40,12 @@ class Checkout(SagaRecord):
     shipping_total = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
     tax_total = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
     grand_total = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
-    allocations = models.JSONField(default=list, blank=True, help_text="sku_id → warehouse_id from the inventory hold.")
+    allocations = models.JSONField(
+        default=list, blank=True, help_text="The inventory hold's lines: sku_id, warehouse_id, quantity."
+    )
     deadline = models.DateTimeField(help_text="Past it, an unfinished checkout is compensated.")
     order_id = models.BigIntegerField(null=True, blank=True)
+    order_number = models.CharField(max_length=20, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

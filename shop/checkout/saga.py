@@ -12,15 +12,33 @@ from datetime import timedelta
 
 from shop.checkout.models import Checkout
 from shop.core import saga
-from shop.core.saga import FAULT_ENV, LeaseLost, Step, StepFailed, step
+from shop.core.saga import FAULT_ENV, Backoff, LeaseLost, RetryLater, RollForward, Step, StepFailed, Updates, step
 
-__all__ = ["FAULT_ENV", "LeaseLost", "Step", "StepFailed", "advance", "step", "stuck_sagas"]
+__all__ = [
+    "FAULT_ENV",
+    "LeaseLost",
+    "RetryLater",
+    "RollForward",
+    "Step",
+    "StepFailed",
+    "Updates",
+    "advance",
+    "step",
+    "stuck_sagas",
+]
 
 GIVE_UP_MESSAGE = "We could not complete your order; you have not been charged."
 EXPIRED_MESSAGE = "The checkout took too long and was cancelled."
 
 
-def advance(checkout_id: uuid.UUID | str, steps: Sequence[Step], *, lease: timedelta, max_attempts: int) -> str | None:
+def advance(
+    checkout_id: uuid.UUID | str,
+    steps: Sequence[Step],
+    *,
+    lease: timedelta,
+    max_attempts: int,
+    backoff: Backoff | None = None,
+) -> str | None:
     """Drive the checkout as far as it goes now; its state, or None if another worker owns it."""
     return saga.advance(
         Checkout,
@@ -30,9 +48,10 @@ def advance(checkout_id: uuid.UUID | str, steps: Sequence[Step], *, lease: timed
         max_attempts=max_attempts,
         give_up_message=GIVE_UP_MESSAGE,
         expired_message=EXPIRED_MESSAGE,
+        backoff=backoff,
     )
 
 
-def stuck_sagas(limit: int = 200) -> list[uuid.UUID]:
-    """Unfinished checkouts nobody holds: their worker died, or their retry was lost."""
-    return saga.stuck(Checkout, limit)
+def stuck_sagas(limit: int = 200, idle: timedelta = timedelta(seconds=5)) -> list[uuid.UUID]:
+    """Unfinished checkouts nobody holds and nobody touched for ``idle``."""
+    return saga.stuck(Checkout, limit, idle)

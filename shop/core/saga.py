@@ -13,6 +13,12 @@ point of no return, such as a refund: they can only go forward). Every invoke an
 compensation must be idempotent: after a crash, the step that was running is run
 again.
 
+With a ``backoff``, a step that errors keeps the lease until its retry is due and
+``advance`` raises :class:`RetryLater`: the backoff lives in Postgres, so neither the
+resumer nor a duplicate message runs the step early, and a lost retry message is made
+good by the resumer once the lease runs out. A compensation that finds its step took
+effect after all raises :class:`RollForward`, and the saga completes instead.
+
 The checkout saga (``shop.checkout``) and the refund saga (``shop.orders``) both run
 on it; each has its own table and step journal.
 """
@@ -147,6 +153,28 @@ class LeaseLost(Exception):
     """Another worker took the saga over (our lease ran out); stop touching it."""
 
 
+class RetryLater(Exception):
+    """A step errored; the saga is leased until its retry is due, in ``delay`` seconds."""
+
+    def __init__(self, delay: float, cause: Exception) -> None:
+        super().__init__(f"retry in {delay:.1f}s after {cause!r}")
+        self.delay = delay
+        self.cause = cause
+
+
+class RollForward(Exception):
+    """Raised by a compensation that finds its step took effect after all (the last step's
+    commit went through but its answer was lost): the saga must not be undone past a point
+    of no return, so it resumes after that step with ``updates`` saved, as if it had succeeded."""
+
+    def __init__(self, updates: Updates | None = None) -> None:
+        super().__init__("the step took effect; rolling forward")
+        self.updates = updates or {}
+
+
+Backoff = Callable[[int], float]  # failed attempts so far -> seconds until the next one
+
+
 @dataclass
 class Claim:
     record: Any
@@ -197,18 +225,21 @@ def advance(
     max_attempts: int,
     give_up_message: str = "The operation could not be completed.",
     expired_message: str = "It took too long and was cancelled.",
+    backoff: Backoff | None = None,
 ) -> str | None:
     """Drive the saga as far as it goes now; returns its state, or None if another worker owns it.
 
     Raises the step's exception on a retryable error so the caller (a Celery task)
     retries with backoff; the lease is given back first. ``give_up_message`` is the
     failure message recorded when a step kept erroring for ``max_attempts``,
-    ``expired_message`` the one recorded when the deadline passed.
+    ``expired_message`` the one recorded when the deadline passed. With ``backoff``, a
+    retryable error keeps the lease until the retry is due and raises :class:`RetryLater`.
     """
     claim = _claim(model, saga_id, lease)
     if claim is None:
         return None
     record = claim.record
+    lease_after: Any = None  # what the lease becomes when we stop: free, or held for a backoff
     try:
         while not record.is_terminal:
             expired = (
@@ -225,8 +256,14 @@ def advance(
     except LeaseLost:
         log.warning("lost the lease on %s %s; another worker continues it", model._meta.model_name, saga_id)
         return None
+    except Exception as exc:
+        if backoff is None:
+            raise
+        delay = backoff(record.attempts)
+        lease_after = timezone.now() + timedelta(seconds=delay)
+        raise RetryLater(delay, exc) from exc
     finally:
-        model.objects.filter(pk=record.pk, lease_token=claim.token).update(lease_until=None)
+        model.objects.filter(pk=record.pk, lease_token=claim.token).update(lease_until=lease_after)
 
 
 def _invoke_one(claim: Claim, steps: Sequence[Step], max_attempts: int, give_up_message: str) -> None:
@@ -279,6 +316,19 @@ def _compensate_one(claim: Claim, steps: Sequence[Step]) -> None:
     if current.compensate is not None:
         try:
             current.compensate(record)
+        except RollForward as forward:
+            with transaction.atomic():
+                _save(
+                    claim,
+                    state=SagaState.RUNNING,
+                    step_index=index + 1,
+                    attempts=0,
+                    failure_code="",
+                    failure_message="",
+                    **forward.updates,
+                )
+                _journal(record, current.name, "compensate", "succeeded", "rolled forward", started_at)
+            return
         except Exception as exc:
             _journal(record, current.name, "compensate", "error", repr(exc), started_at)
             _save(claim, attempts=min(record.attempts + 1, 32767))
@@ -293,13 +343,15 @@ def _compensate_one(claim: Claim, steps: Sequence[Step]) -> None:
             _journal(record, current.name, "compensate", "succeeded", "", started_at)
 
 
-def stuck(model: type[R], limit: int = 200) -> list[Any]:
-    """Unfinished sagas nobody holds: their worker died, or their retry was lost."""
+def stuck(model: type[R], limit: int = 200, idle: timedelta = timedelta(seconds=5)) -> list[Any]:
+    """Unfinished sagas nobody holds and nobody touched for ``idle``: their worker died,
+    their retry was lost, or their first message is still waiting in a long queue (hence
+    ``idle``: resuming those would only duplicate them)."""
     now = timezone.now()
     return list(
         model.objects.filter(state__in=UNFINISHED_STATES)
         .filter(Q(lease_until__isnull=True) | Q(lease_until__lt=now))
-        .filter(updated_at__lt=now - timedelta(seconds=5))
+        .filter(updated_at__lt=now - idle)
         .order_by("updated_at")
         .values_list("pk", flat=True)[:limit]
     )

@@ -18,7 +18,7 @@ from django.utils.html import format_html
 
 from shop.inventory import holds, stock
 from shop.inventory.forms import AdjustForm, ReceiveForm
-from shop.inventory.models import Hold, HoldLine, LedgerEntry, StockLevel, Warehouse
+from shop.inventory.models import Hold, HoldLine, LedgerEntry, Restock, StockLevel, Warehouse
 from shop.inventory.types import InventoryError
 
 MOVE_PERMISSION = "inventory.change_stocklevel"
@@ -151,7 +151,7 @@ class StockLevelAdmin(ReadOnlyAdmin):
 
 class HoldLineInline(admin.TabularInline):
     model = HoldLine
-    fields = ["sku_id", "warehouse", "quantity"]
+    fields = ["sku_id", "warehouse", "quantity", "restocked"]
     readonly_fields = fields
     extra = 0
     can_delete = False
@@ -212,3 +212,18 @@ class LedgerEntryAdmin(ReadOnlyAdmin):
         if not search_term:
             return queryset, False
         return exact_search(queryset, search_term, "sku_id", "reference"), False
+
+
+@admin.register(Restock)
+class RestockAdmin(ReadOnlyAdmin):
+    list_display = ["reference", "hold", "reason", "created_at"]
+    search_fields = ["reference"]
+    search_help_text = "An exact restock reference."
+    ordering = ["-created_at"]
+    show_full_result_count = False
+    readonly_fields = ["reference", "hold", "lines", "reason", "created_at"]
+
+    def get_search_results(self, request: HttpRequest, queryset: QuerySet, search_term: str) -> tuple[QuerySet, bool]:
+        if not search_term:
+            return queryset, False
+        return queryset.filter(reference=search_term.strip()), False

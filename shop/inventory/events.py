@@ -47,10 +47,12 @@ class StockReleased(Event):
 
 @dataclass(frozen=True)
 class StockAdjusted(Event):
-    """Stock received or adjusted by staff (or seeded): ``kind`` is the ledger kind."""
+    """Stock received, adjusted by staff (or seeded), or sold units restocked: ``kind`` is the
+    ledger kind; ``reference`` names a restock (``checkout-…-undo``, ``return-…``)."""
 
     event_type = "inventory.StockAdjusted"
     sku_ids: list[int]
     changes: list[dict[str, Any]]
     kind: str
     reason: str
+    reference: str = ""

@@ -99,12 +99,16 @@ class HoldLine(models.Model):
     sku_id = models.BigIntegerField()
     warehouse = models.ForeignKey(Warehouse, on_delete=models.PROTECT, related_name="+")
     quantity = models.PositiveIntegerField()
+    restocked = models.PositiveIntegerField(default=0, help_text="Units of a committed hold put back on hand since.")
 
     class Meta:
         ordering = ["sku_id", "warehouse_id"]
         constraints = [
             models.UniqueConstraint(fields=["hold", "sku_id", "warehouse"], name="holdline_unique"),
             models.CheckConstraint(condition=models.Q(quantity__gt=0), name="holdline_quantity_positive"),
+            models.CheckConstraint(
+                condition=models.Q(restocked__lte=models.F("quantity")), name="holdline_restocked_within_quantity"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -149,3 +153,18 @@ class LedgerEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} {self.delta:+d} SKU {self.sku_id} @ {self.warehouse_id}"
+
+
+class Restock(models.Model):
+    """Sold units put back on hand once per ``reference`` (a compensated checkout, a
+    cancellation, a return): the record that makes ``restock`` idempotent. It outlives
+    the hold it came from (holds are pruned; the restock key must still be known)."""
+
+    reference = models.CharField(max_length=100, unique=True)
+    hold = models.ForeignKey(Hold, on_delete=models.SET_NULL, null=True, blank=True, related_name="restocks")
+    lines = models.JSONField(help_text='[{"sku_id", "warehouse_id", "quantity"}, ...]')
+    reason = models.CharField(max_length=300)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return self.reference

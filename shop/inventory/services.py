@@ -5,8 +5,9 @@ Holds, for the checkout saga::
     result = reserve("order-42", [Line(sku_id=7, quantity=2)], ttl=timedelta(minutes=15))
     if not result.ok:   # result.error == "insufficient_stock": result.shortages says which SKU and how many
         ...
-    commit("order-42")  # payment captured: the hold becomes a sale
+    commit("order-42")  # payment authorized: the hold becomes a sale
     release("order-42") # payment failed or cancelled: the units go back
+    restock("order-42-undo", None, "checkout compensated", hold_reference="order-42")  # sold units come back
 
 All three are idempotent on ``reference`` (retry them freely), all-or-nothing
 across lines, and return a :class:`HoldResult`; a hold past its expiry can no
@@ -15,11 +16,13 @@ raise (:class:`InvalidRequest`, :class:`ReferenceConflict`).
 
 Reads (:func:`stock_of`, :func:`group_availability`) and staff movements
 (:func:`receive`, :func:`adjust`) take and return SKU ids and plain values.
-:func:`restock` puts sold units back on hand (cancelled or returned orders), once
-per reference.
+:func:`restock` puts sold units back on hand (a compensated checkout, a cancelled or
+returned order), once per restock reference; with ``hold_reference``, never more than
+that hold sold.
 """
 
 from shop.inventory.holds import commit, hold_status, release, release_expired, reserve
+from shop.inventory.restocks import restock
 from shop.inventory.stock import (
     IN_STOCK,
     LOW_STOCK,
@@ -27,7 +30,6 @@ from shop.inventory.stock import (
     adjust,
     group_availability,
     receive,
-    restock,
     status_for,
     stock_of,
     stock_rows,

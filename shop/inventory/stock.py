@@ -10,23 +10,14 @@ from collections.abc import Iterable, Mapping
 from typing import TypeVar
 
 from django.conf import settings
-from django.db import IntegrityError, connection, transaction
+from django.db import connection, transaction
 from django.db.models import Sum
 from django.utils import timezone
 
 from shop.core.events import publish
 from shop.inventory.events import StockAdjusted
 from shop.inventory.models import LedgerEntry, StockLevel, Warehouse
-from shop.inventory.types import (
-    InvalidRequest,
-    ReferenceConflict,
-    RestockLine,
-    RestockResult,
-    SkuStock,
-    StockError,
-    StockRow,
-    WarehouseInfo,
-)
+from shop.inventory.types import InvalidRequest, SkuStock, StockError, StockRow, WarehouseInfo
 
 IN_STOCK = "in_stock"
 LOW_STOCK = "low_stock"
@@ -37,7 +28,7 @@ K = TypeVar("K")
 
 # Positive movements create the row if needed; one statement, so concurrent
 # receipts of a new (sku, warehouse) pair cannot collide.
-_ADD_SQL = """
+ADD_SQL = """
 INSERT INTO inventory_stocklevel AS s (sku_id, warehouse_id, on_hand, reserved, version, updated_at)
 VALUES (%s, %s, %s, 0, 0, %s)
 ON CONFLICT (sku_id, warehouse_id) DO UPDATE
@@ -86,7 +77,7 @@ def _move(
     now = timezone.now()
     with transaction.atomic(), connection.cursor() as cursor:
         if delta > 0:
-            cursor.execute(_ADD_SQL, [sku_id, warehouse_id, delta, now])
+            cursor.execute(ADD_SQL, [sku_id, warehouse_id, delta, now])
         else:
             cursor.execute(_TAKE_SQL, [delta, now, sku_id, warehouse_id, delta])
         row = cursor.fetchone()
@@ -118,82 +109,6 @@ def _move(
             )
         )
     return StockRow(sku_id, warehouse_id, on_hand, reserved, on_hand - reserved)
-
-
-def restock(reference: str, lines: Iterable[RestockLine], reason: str) -> RestockResult:
-    """Sold units come back on hand (an order cancelled after its hold was committed, a return),
-    in the warehouses they were sold from; once per ``reference``.
-
-    A repeat changes nothing and returns ``created=False``; the same reference with other
-    lines raises :class:`ReferenceConflict`. The ledger's unique (reference, SKU, warehouse)
-    for restocks makes concurrent repeats safe: the loser's transaction rolls back.
-    """
-    from shop.inventory.holds import check_reference
-
-    reference = check_reference(reference)
-    reason = (reason or "").strip()
-    if not reason:
-        raise InvalidRequest("Say why: every stock movement needs a reason.")
-    lines = tuple(lines)
-    wanted: dict[tuple[int, int], int] = {}
-    for line in lines:
-        if (
-            isinstance(line.quantity, bool)
-            or not isinstance(line.quantity, int)
-            or not 0 < line.quantity <= MAX_MOVEMENT
-        ):
-            raise InvalidRequest(f"A restock line is 1 to {MAX_MOVEMENT} units.")
-        key = (int(line.sku_id), int(line.warehouse_id))
-        wanted[key] = wanted.get(key, 0) + line.quantity
-    if not wanted:
-        raise InvalidRequest("A restock needs at least one line.")
-    known = set(Warehouse.objects.filter(id__in={w for _s, w in wanted}).values_list("id", flat=True))
-    if missing := sorted({w for _s, w in wanted} - known):
-        raise InvalidRequest(f"No warehouse with id {missing[0]}.")
-    done = _restocked(reference)
-    if done:
-        return _repeat(reference, lines, done, wanted)
-    now = timezone.now()
-    try:
-        with transaction.atomic(), connection.cursor() as cursor:
-            changes = []
-            for (sku_id, warehouse_id), quantity in sorted(wanted.items()):  # the one lock order
-                cursor.execute(_ADD_SQL, [sku_id, warehouse_id, quantity, now])
-                on_hand, _reserved = cursor.fetchone()
-                LedgerEntry.objects.create(
-                    sku_id=sku_id,
-                    warehouse_id=warehouse_id,
-                    kind=LedgerEntry.Kind.RESTOCK,
-                    delta=quantity,
-                    on_hand_after=on_hand,
-                    reason=reason[:300],
-                    reference=reference,
-                )
-                changes.append({"sku_id": sku_id, "warehouse_id": warehouse_id, "delta": quantity, "on_hand": on_hand})
-            publish(
-                StockAdjusted(
-                    sku_ids=sorted({sku for sku, _w in wanted}),
-                    changes=changes,
-                    kind=LedgerEntry.Kind.RESTOCK,
-                    reason=reason,
-                )
-            )
-    except IntegrityError:  # a concurrent restock of this reference committed first
-        return _repeat(reference, lines, _restocked(reference), wanted)
-    return RestockResult(reference, lines, created=True)
-
-
-def _restocked(reference: str) -> dict[tuple[int, int], int]:
-    rows = LedgerEntry.objects.filter(kind=LedgerEntry.Kind.RESTOCK, reference=reference)
-    return {(sku, warehouse): delta for sku, warehouse, delta in rows.values_list("sku_id", "warehouse_id", "delta")}
-
-
-def _repeat(
-    reference: str, lines: tuple[RestockLine, ...], done: dict[tuple[int, int], int], wanted: dict[tuple[int, int], int]
-) -> RestockResult:
-    if done != wanted:
-        raise ReferenceConflict(f"Restock {reference} was made with other lines.")
-    return RestockResult(reference, lines, created=False)
 
 
 def receive_new(rows: Iterable[tuple[int, int, int]], *, reason: str) -> list[StockRow]:

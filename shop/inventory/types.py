@@ -97,6 +97,33 @@ class HoldResult:
 
 
 @dataclass(frozen=True)
+class RestockLine:
+    """Units of a SKU to put back on hand in one warehouse (where they were sold from)."""
+
+    sku_id: int
+    warehouse_id: int
+    quantity: int
+
+
+@dataclass(frozen=True)
+class RestockResult:
+    """The outcome of ``restock`` for one restock reference.
+
+    ``created`` is False when the reference had restocked already (a repeat: nothing
+    changed now, ``lines`` are what it restocked then). When ``ok`` is False nothing was
+    restocked and ``error`` says why: the hold is ``held``, ``released``, ``expired`` or
+    ``not_found`` (never sold, so there is nothing to put back).
+    """
+
+    reference: str
+    ok: bool
+    created: bool = False
+    lines: tuple[RestockLine, ...] = ()
+    error: str = ""
+    message: str = ""
+
+
+@dataclass(frozen=True)
 class SkuStock:
     """A SKU's stock summed over active warehouses."""
 
@@ -126,21 +153,3 @@ class WarehouseInfo:
     zone: str
     priority: int
     is_active: bool
-
-
-@dataclass(frozen=True)
-class RestockLine:
-    """Sold units of a SKU coming back on hand in the warehouse they were sold from."""
-
-    sku_id: int
-    warehouse_id: int
-    quantity: int
-
-
-@dataclass(frozen=True)
-class RestockResult:
-    """``created`` is False when the reference had restocked already: nothing changed now."""
-
-    reference: str
-    lines: tuple[RestockLine, ...]
-    created: bool
