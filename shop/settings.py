@@ -411,3 +411,9 @@ CELERY_BEAT_SCHEDULE["checkout-resume-stuck"] = {
     "schedule": CHECKOUT_RESUME_INTERVAL_SECONDS,
     "options": {"expires": CHECKOUT_RESUME_INTERVAL_SECONDS * 3},
 }
+
+# Customer service (shop.support, docs/support.md)
+INSTALLED_APPS += ["shop.support"]
+# Per customer, in DRF's rate syntax, counted in the Redis cache: new tickets, and messages.
+SUPPORT_TICKET_RATE = os.environ.get("SUPPORT_TICKET_RATE", "10/hour")
+SUPPORT_MESSAGE_RATE = os.environ.get("SUPPORT_MESSAGE_RATE", "60/hour")

@@ -23,6 +23,7 @@ api_v1 = [
     path("", include("shop.fulfillment.api.urls")),
     path("", include("shop.search.api.urls")),
     path("", include("shop.checkout.api.urls")),
+    path("", include("shop.support.api.urls")),
     re_path(r"^.*$", json_404),  # unknown API paths get the JSON error body, even with DEBUG on
 ]
 
@@ -32,6 +33,7 @@ urlpatterns = [
     path("healthz", health, name="health"),
     path("reviews/", include("shop.reviews.urls")),
     path("", include("shop.orders.urls")),
+    path("", include("shop.support.urls")),
     path("", include("shop.fulfillment.urls")),
     path("", include("shop.catalog.urls")),
     path("", include("shop.cart.urls")),

@@ -50,14 +50,15 @@ class ShipmentAdmin(admin.ModelAdmin):
         "order_number",
         "warehouse_id",
         "status",
+        "kind",
         "carrier",
         "tracking_number",
         "amount",
         "captured_amount",
         "shipped_at",
     ]
-    list_filter = ["status", "carrier", "tracking_status", "created_at"]
-    search_fields = ["order_number", "tracking_number"]
+    list_filter = ["status", "kind", "carrier", "tracking_status", "created_at"]
+    search_fields = ["order_number", "tracking_number", "reship_reference"]
     inlines = [ShipmentLineInline, TrackingEventInline]
     show_full_result_count = False
     actions = ["retry_capture"]

@@ -22,6 +22,11 @@ class ShipmentStatus(models.TextChoices):
     CANCELLED = "cancelled", "Cancelled"
 
 
+class ShipmentKind(models.TextChoices):
+    ORDER = "order", "Order"
+    RESHIP = "reship", "Replacement (no charge)"
+
+
 # The order stage each shipment status stands for (shop.orders.lifecycle.stage_of_shipments).
 ORDER_STAGE = {
     ShipmentStatus.PENDING: "payment_confirmed",
@@ -38,6 +43,16 @@ ORDER_STAGE = {
 class Shipment(models.Model):
     order_id = models.BigIntegerField(db_index=True)
     order_number = models.CharField(max_length=20)
+    kind = models.CharField(
+        max_length=10,
+        choices=ShipmentKind.choices,
+        default=ShipmentKind.ORDER,
+        help_text="A replacement (reship) captures nothing and does not move the order.",
+    )
+    reship_reference = models.CharField(
+        max_length=90, blank=True, default="", help_text="The caller's idempotency key of a reship."
+    )
+    reship_reason = models.CharField(max_length=500, blank=True, default="")
     warehouse_id = models.BigIntegerField(null=True, blank=True)
     status = models.CharField(max_length=20, choices=ShipmentStatus.choices, default=ShipmentStatus.PENDING)
     currency = models.CharField(max_length=3)
@@ -77,6 +92,14 @@ class Shipment(models.Model):
                 condition=models.Q(captured_amount__lte=models.F("amount"))
                 | models.Q(capture_final=True),  # without multicapture the first parcel captures everything
                 name="shipment_capture_within_share",
+            ),
+            models.UniqueConstraint(
+                fields=["reship_reference", "warehouse_id"],
+                condition=models.Q(kind="reship"),
+                name="reship_once_per_reference",
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(kind="reship") | models.Q(amount=0), name="reship_charges_nothing"
             ),
         ]
 

@@ -3,7 +3,8 @@
 An order ships as one shipment per warehouse its lines were allocated from. Each
 shipment carries its share of the order's total; when it ships, that share is captured
 (``shop.payments.services.capture(..., final=<last one>)``). A failed capture stops the
-parcel (``on_hold``) and alerts staff.
+parcel (``on_hold``) and alerts staff. A replacement parcel (:func:`reship`) takes stock but
+captures nothing and never moves the order.
 
 Locks: a change to a shipment locks all of its order's shipments (ascending id), then
 reports to orders (``shipments_progressed``), which locks the order row. Orders never
@@ -15,8 +16,9 @@ from __future__ import annotations
 
 import logging
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import ROUND_DOWN, Decimal
 
 from django.conf import settings
@@ -41,11 +43,13 @@ from shop.fulfillment.models import (
     ReturnParcel,
     ReturnParcelStatus,
     Shipment,
+    ShipmentKind,
     ShipmentLine,
     ShipmentStatus,
     TrackingEvent,
 )
 from shop.fulfillment.warehouses import PickInstruction, PickLine, ReturnInstruction
+from shop.inventory import services as inventory
 from shop.notifications import services as notifications
 from shop.orders import services as orders
 from shop.payments import services as payments
@@ -67,6 +71,17 @@ class WarehouseReportRefused(Exception):
 
 class ShipmentNotFound(Exception):
     pass
+
+
+class ReshipRefused(Exception):
+    """A replacement parcel that cannot be sent as asked; nothing changed (no stock taken, no
+    parcel). ``fields`` name the bad lines."""
+
+    def __init__(self, message: str, code: str, fields: dict[str, list[str]] | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.code = code
+        self.fields = fields or {}
 
 
 # --- Reads -----------------------------------------------------------------------------------
@@ -110,6 +125,11 @@ class ShipmentInfo:
     delivered_at: datetime | None
     lines: tuple[ShipmentLineInfo, ...]
     events: tuple[TrackingEventInfo, ...]
+    kind: str = ShipmentKind.ORDER
+
+    @property
+    def is_reship(self) -> bool:
+        return self.kind == ShipmentKind.RESHIP
 
 
 @dataclass(frozen=True)
@@ -154,6 +174,7 @@ def _info(shipment: Shipment) -> ShipmentInfo:
         events=tuple(
             TrackingEventInfo(e.code, e.description, e.location, e.occurred_at) for e in shipment.tracking_events.all()
         ),
+        kind=shipment.kind,
     )
 
 
@@ -291,6 +312,145 @@ def dispatch(shipment_id: int) -> bool:
     return True
 
 
+# --- Replacement parcels (reship) ----------------------------------------------------------------
+
+RESHIPPABLE = (orders.OrderStatus.SHIPPED, orders.OrderStatus.DELIVERED)
+MAX_RESHIP_REFERENCE = 90
+RESHIP_HOLD_TTL = timedelta(minutes=5)
+
+
+def reship(order_id: int, lines: Sequence[tuple[int, int]], *, reference: str, reason: str) -> list[ShipmentInfo]:
+    """Send ``lines`` ((order line id, quantity)) of a shipped or delivered order again, free of
+    charge: a lost parcel, a damaged item. The units are taken from stock (a hold under
+    ``reship-<reference>``, reserved and committed at once, so inventory allocates them by its
+    usual policy) and leave as one new shipment per warehouse; the payment is not touched and
+    the order does not move. Idempotent on ``reference`` (the caller's key, e.g. a support
+    ticket's action): a repeat, even after a crash halfway, returns the same parcels and takes
+    no more stock. Raises :class:`ReshipRefused` when the order or the lines do not allow it.
+    """
+    if not reference or len(reference) > MAX_RESHIP_REFERENCE:
+        raise ValueError(f"a reship reference has 1 to {MAX_RESHIP_REFERENCE} characters")
+    done = _reship_shipments(reference)
+    if done:
+        if done[0].order_id != order_id:
+            raise ReshipRefused(f"Reference {reference!r} was used for another order.", "reference_conflict")
+        return done
+    order = orders.get_order(order_id)
+    if order is None:
+        raise ReshipRefused(f"No order with id {order_id}.", "order_not_found")
+    if order.status not in RESHIPPABLE:
+        raise ReshipRefused(
+            f"Only a shipped or delivered order can be reshipped; "
+            f"order {order.number} is {order.status_label.lower()}.",
+            "not_shipped",
+        )
+    wanted = _reship_lines(order, lines)
+    taken = _take_stock(f"reship-{reference}", order, wanted)
+    try:
+        with transaction.atomic():
+            created = _create_reship_shipments(order, wanted, taken, reference, reason)
+            transaction.on_commit(lambda: _dispatch_later(created))
+    except IntegrityError:
+        pass  # a concurrent repeat of this reference created them first
+    return _reship_shipments(reference)
+
+
+def _reship_shipments(reference: str) -> list[ShipmentInfo]:
+    rows = _shipments().filter(kind=ShipmentKind.RESHIP, reship_reference=reference).order_by("id")
+    return [_info(s) for s in rows]
+
+
+def _reship_lines(order: orders.OrderInfo, lines: Sequence[tuple[int, int]]) -> dict[int, int]:
+    """order line id → units, checked against the order (at most what was bought per line)."""
+    bought = {line.line_id: line.quantity for line in order.lines}
+    wanted: dict[int, int] = defaultdict(int)
+    for line_id, quantity in lines:
+        if isinstance(quantity, bool) or not isinstance(quantity, int) or quantity <= 0:
+            raise ReshipRefused(
+                "Quantities must be whole numbers above zero.", "invalid", {f"lines.{line_id}": ["Must be at least 1."]}
+            )
+        wanted[line_id] += quantity
+    if not wanted:
+        raise ReshipRefused("Choose at least one item to reship.", "invalid", {"lines": ["Choose at least one item."]})
+    errors = {}
+    for line_id, quantity in wanted.items():
+        if line_id not in bought:
+            errors[f"lines.{line_id}"] = ["This line is not part of the order."]
+        elif quantity > bought[line_id]:
+            errors[f"lines.{line_id}"] = [f"Only {bought[line_id]} unit(s) of this line were bought."]
+    if errors:
+        raise ReshipRefused(next(iter(errors.values()))[0], "invalid_lines", errors)
+    return dict(wanted)
+
+
+def _take_stock(hold_reference: str, order: orders.OrderInfo, wanted: dict[int, int]) -> tuple[inventory.HeldLine, ...]:
+    """Reserve and commit the units at once (both idempotent on the reference); the lines say
+    which warehouse each unit comes from."""
+    skus: dict[int, int] = defaultdict(int)
+    for line in order.lines:
+        if line.line_id in wanted:
+            skus[line.sku_id] += wanted[line.line_id]
+    held = inventory.reserve(
+        hold_reference, [inventory.Line(sku, units) for sku, units in skus.items()], RESHIP_HOLD_TTL
+    )
+    if not held.ok and held.status != inventory.COMMITTED:
+        raise ReshipRefused(f"Not enough stock to reship: {held.message}", "out_of_stock")
+    sold = inventory.commit(hold_reference)
+    if not sold.ok:
+        raise ReshipRefused(f"The stock could not be taken: {sold.message}", sold.error or "stock_error")
+    return sold.lines
+
+
+def _create_reship_shipments(
+    order: orders.OrderInfo,
+    wanted: dict[int, int],
+    taken: tuple[inventory.HeldLine, ...],
+    reference: str,
+    reason: str,
+) -> list[int]:
+    """One zero-amount shipment per warehouse the units were taken from; each order line's units
+    are matched to the warehouses its SKU was taken from."""
+    left = {line.line_id: wanted[line.line_id] for line in order.lines if line.line_id in wanted}
+    by_id = {line.line_id: line for line in order.lines}
+    groups: dict[int, list[tuple[orders.OrderLineInfo, int]]] = defaultdict(list)
+    for held in sorted(taken, key=lambda x: (x.warehouse_id, x.sku_id)):
+        units = held.quantity
+        for line_id in left:
+            line = by_id[line_id]
+            if units and line.sku_id == held.sku_id and left[line_id]:
+                share = min(units, left[line_id])
+                groups[held.warehouse_id].append((line, share))
+                left[line_id] -= share
+                units -= share
+    created = []
+    for warehouse_id, parcel_lines in sorted(groups.items()):
+        shipment = Shipment.objects.create(
+            order_id=order.order_id,
+            order_number=order.number,
+            warehouse_id=warehouse_id,
+            currency=order.currency,
+            amount=Decimal(0),
+            service=order.shipping_method,
+            ship_to=order.shipping_address,
+            kind=ShipmentKind.RESHIP,
+            reship_reference=reference,
+            reship_reason=reason[:500],
+        )
+        ShipmentLine.objects.bulk_create(
+            ShipmentLine(
+                shipment=shipment,
+                line_id=line.line_id,
+                sku_id=line.sku_id,
+                sku_code=line.sku_code,
+                product_name=line.product_name,
+                quantity=units,
+            )
+            for line, units in parcel_lines
+        )
+        created.append(shipment.id)
+    return created
+
+
 def cancel_shipments(order_id: int) -> int:
     """The order was cancelled: shipments not yet picked stop (the warehouse is told)."""
     with transaction.atomic():
@@ -326,7 +486,10 @@ def _lock_order_shipments(shipment_id: int) -> tuple[Shipment, list[Shipment]]:
 
 
 def _report_to_order(shipment: Shipment, siblings: list[Shipment], reason: str) -> None:
-    stages = [ORDER_STAGE[s.status] for s in siblings if s.status != S.CANCELLED]
+    """The order follows its own parcels; a replacement parcel (reship) never moves it."""
+    if shipment.kind == ShipmentKind.RESHIP:
+        return
+    stages = [ORDER_STAGE[s.status] for s in siblings if s.status != S.CANCELLED and s.kind != ShipmentKind.RESHIP]
     try:
         orders.shipments_progressed(shipment.order_id, stages, reason=reason)
     except orders.InvalidTransition as refused:
@@ -472,10 +635,11 @@ def _plan_capture(shipment: Shipment, siblings: list[Shipment], reference: str) 
 
     With multicapture each parcel captures its share and the last one is ``final`` (releasing
     any rest). Without it (one capture per authorization), the first parcel to ship captures
-    everything still authorized and the others capture nothing."""
-    others = [s for s in siblings if s.id != shipment.id and s.status != S.CANCELLED]
-    payment = payments.get_payment(reference)
-    if payment.multicapture:
+    everything still authorized and the others capture nothing. A replacement parcel captures nothing."""
+    others = [s for s in siblings if s.id != shipment.id and s.status != S.CANCELLED and s.kind != ShipmentKind.RESHIP]
+    if shipment.kind == ShipmentKind.RESHIP:
+        amount, final = Decimal(0), False  # a replacement is never charged
+    elif (payment := payments.get_payment(reference)).multicapture:
         amount = shipment.amount
         final = all(s.status in (S.CAPTURING, S.SHIPPED, S.DELIVERED) for s in others)
     elif any(s.status in (S.CAPTURING, S.SHIPPED, S.DELIVERED) for s in others):

@@ -1,10 +1,11 @@
-"""Customer emails, one consumer per email. Each re-reads the order it is about and records
-its email once per event (``services.record``); sending happens after commit."""
+"""Customer emails, one consumer per email. Each re-reads the order (or ticket) it is about and
+records its email once per event (``services.record``); sending happens after commit."""
 
 from __future__ import annotations
 
 from django.urls import reverse
 
+from shop.accounts import services as accounts
 from shop.core.events import subscribe
 from shop.core.money import Money
 from shop.fulfillment.events import ReturnLabelCreated, ShipmentShipped
@@ -12,6 +13,8 @@ from shop.notifications.models import Kind
 from shop.notifications.services import record
 from shop.orders import services as orders
 from shop.orders.events import OrderCreated, OrderStatusChanged, ReturnRefunded
+from shop.support import services as support
+from shop.support.events import TicketReplied
 
 
 def _order_context(order_id: int) -> dict | None:
@@ -66,3 +69,24 @@ def refund(event: ReturnRefunded) -> None:
     if context:
         context.update(refund=event, amount=Money.of(event.amount, event.currency))
         record(event.event_id, Kind.REFUND, [event.email], context, order_id=event.order_id)
+
+
+@subscribe(TicketReplied)
+def support_reply(event: TicketReplied) -> None:
+    """Staff answered a ticket: the customer gets the answer and a link to the conversation.
+    Internal notes publish no event; the message is re-read to be sure it is not one."""
+    if event.author != "staff":
+        return
+    ticket = support.get_ticket(event.ticket_id)
+    message = support.get_message(event.message_id)
+    if ticket is None or message is None or message.internal:
+        return
+    customer = accounts.get_user(ticket.user_id)
+    context = {
+        "ticket": ticket,
+        "message": message,
+        "ticket_path": reverse("support:detail", args=[ticket.ticket_id]),
+        "customer_name": customer.name if customer and customer.name != customer.email else "",
+    }
+    email = customer.email if customer and customer.email else ticket.email
+    record(event.event_id, Kind.SUPPORT_REPLY, [email], context, order_id=ticket.order_id)

@@ -14,6 +14,7 @@ class Kind(models.TextChoices):
     RETURN_LABEL = "return_label", "Return label"
     REFUND = "refund", "Refunded"
     STAFF_ALERT = "staff_alert", "Staff alert"
+    SUPPORT_REPLY = "support_reply", "Customer service reply"
 
 
 class Status(models.TextChoices):
