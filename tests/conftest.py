@@ -101,6 +101,21 @@ class WorkerProcess:
         replies = celery_app.control.ping(timeout=0.3)
         return any(self.hostname.split("@")[0] in name for reply in replies for name in reply)
 
+    def wait_idle(self, timeout: float = 15.0) -> None:
+        """Until the worker runs no task, so the test database can be flushed without
+        racing it (a flush under a running task can deadlock). A busy solo worker does
+        not answer control messages, so silence counts as busy."""
+        if self.process is None or self.process.poll() is not None:
+            return
+        prefix = self.hostname.split("@")[0]
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            replies = celery_app.control.inspect(timeout=0.5).active() or {}
+            ours = [tasks for name, tasks in replies.items() if name.startswith(prefix)]
+            if ours and not ours[0]:
+                return
+            time.sleep(0.1)
+
     def kill(self) -> None:
         """Die like a crashed machine: no cleanup, unacknowledged tasks stay unacknowledged."""
         if self.process and self.process.poll() is None:
@@ -138,4 +153,6 @@ def celery_worker(_worker_process: WorkerProcess, transactional_db) -> Iterator[
             _worker_process.start()
         yield _worker_process
     finally:
+        celery_app.control.purge()  # what the test left queued must not run against the next test's data
+        _worker_process.wait_idle()
         celery_app.conf.task_always_eager = settings.CELERY_TASK_ALWAYS_EAGER
