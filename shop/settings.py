@@ -60,6 +60,8 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "django.contrib.postgres",
     "rest_framework",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",  # Swagger UI's files served by us, so /api/v1/docs/ works offline
     "treebeard",
     "shop.core",
     "shop.accounts",
@@ -158,10 +160,13 @@ REST_FRAMEWORK = {
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
     "EXCEPTION_HANDLER": "shop.core.api.exception_handler",
+    # Token first: its WWW-Authenticate header makes an anonymous request to a protected
+    # endpoint a 401 (a 403 with session auth first). Session auth (with CSRF) is the web's.
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.SessionAuthentication",
         "rest_framework.authentication.TokenAuthentication",  # the mobile apps (shop.accounts)
+        "rest_framework.authentication.SessionAuthentication",
     ],
+    "DEFAULT_SCHEMA_CLASS": "shop.core.schema.AutoSchema",
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.AllowAny"],
     "UNAUTHENTICATED_USER": None,
 }
@@ -332,7 +337,6 @@ LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "catalog:home"
 LOGOUT_REDIRECT_URL = "catalog:home"
 ACCOUNTS_MAX_ADDRESSES = int(os.environ.get("ACCOUNTS_MAX_ADDRESSES", "20"))
-REST_FRAMEWORK.setdefault("DEFAULT_THROTTLE_RATES", {})["auth"] = os.environ.get("AUTH_THROTTLE_RATE", "30/min")
 # Recommendations (shop.recs; docs/recs.md). Weights and lengths are tuning knobs;
 # staff-editable rules (consumable categories) are a table in the admin.
 from celery.schedules import crontab  # noqa: E402
@@ -417,3 +421,24 @@ INSTALLED_APPS += ["shop.support"]
 # Per customer, in DRF's rate syntax, counted in the Redis cache: new tickets, and messages.
 SUPPORT_TICKET_RATE = os.environ.get("SUPPORT_TICKET_RATE", "10/hour")
 SUPPORT_MESSAGE_RATE = os.environ.get("SUPPORT_MESSAGE_RATE", "60/hour")
+
+# REST API (docs/api.md). Rate limits per client (customer, else IP address) in DRF's rate
+# syntax, counted in the Redis cache so every process shares them: sign-in and sign-up
+# together, checkout (placing orders and quoting), search (results and facets), autocomplete.
+API_THROTTLE_RATES = {
+    "auth": os.environ.get("AUTH_THROTTLE_RATE", "30/min"),
+    "checkout": os.environ.get("CHECKOUT_THROTTLE_RATE", "20/min"),
+    "search": os.environ.get("SEARCH_THROTTLE_RATE", "120/min"),
+    "suggest": os.environ.get("SUGGEST_THROTTLE_RATE", "600/min"),  # autocomplete: one per keystroke
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Shop API",
+    "DESCRIPTION": "The store's REST API for the mobile apps and the web (docs/api.md).",
+    "VERSION": "1",
+    "SCHEMA_PATH_PREFIX": "/api/v1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "COMPONENT_SPLIT_REQUEST": True,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+}

@@ -2,6 +2,7 @@
 
 from django.contrib import admin
 from django.urls import include, path, re_path, register_converter
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from shop.core.api import json_404
 from shop.core.converters import IdConverter
@@ -24,6 +25,8 @@ api_v1 = [
     path("", include("shop.search.api.urls")),
     path("", include("shop.checkout.api.urls")),
     path("", include("shop.support.api.urls")),
+    path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     re_path(r"^.*$", json_404),  # unknown API paths get the JSON error body, even with DEBUG on
 ]
 

@@ -26,6 +26,7 @@ from shop.cart import store
 from shop.cart.events import CartMerged, ItemAdded, ItemRemoved
 from shop.cart.store import Change, Lines, LineState
 from shop.catalog import services as catalog
+from shop.core.errors import DomainError
 from shop.core.events import Event
 from shop.core.money import Money
 from shop.inventory import services as inventory
@@ -36,14 +37,11 @@ _CART_ID = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
 MAX_SKU_ID = 2**63 - 1
 
 
-class CartError(Exception):
+class CartError(DomainError):
     """A change the cart refuses; ``status`` is the HTTP status an API answers with."""
 
     def __init__(self, code: str, message: str, *, status: int = 400, field: str | None = None) -> None:
-        super().__init__(message)
-        self.code = code
-        self.message = message
-        self.status = status
+        super().__init__(message, code, {field: [message]} if field else None, status)
         self.field = field
 
 

@@ -32,6 +32,7 @@ from shop.checkout.models import Checkout, CheckoutState, ShippingRate
 from shop.checkout.pricing import Address, PricingError, Quote, clean_address, quote, quote_options
 from shop.checkout.steps import STEP_NAMES
 from shop.checkout.tasks import run_checkout
+from shop.core.errors import DomainError
 from shop.core.money import Money
 from shop.inventory import services as inventory
 from shop.payments import services as payments
@@ -40,17 +41,13 @@ IDEMPOTENCY_KEY = re.compile(r"^[\x21-\x7e]{1,200}$")  # printable ASCII, no spa
 REQUEST_FIELDS = ("address_id", "shipping_address", "shipping_option", "payment_method")
 
 
-class CheckoutError(Exception):
+class CheckoutError(DomainError):
     """A request checkout refuses; ``status`` is the HTTP status an API answers with."""
 
     def __init__(
         self, code: str, message: str, *, status: int = 400, fields: dict[str, list[str]] | None = None
     ) -> None:
-        super().__init__(message)
-        self.code = code
-        self.message = message
-        self.status = status
-        self.fields = fields or {}
+        super().__init__(message, code, fields, status)
 
 
 @dataclass(frozen=True)

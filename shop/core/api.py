@@ -16,6 +16,9 @@ from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
+from shop.core.errors import DomainError
+from shop.core.keyset import InvalidCursor, KeysetPage
+
 log = logging.getLogger(__name__)
 
 
@@ -60,6 +63,8 @@ def _flatten_fields(detail: Any, prefix: str = "") -> dict[str, list[str]]:
 
 
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
+    if isinstance(exc, DomainError):
+        return Response(error_body(exc.code, exc.message, exc.fields), status=exc.status)
     if isinstance(exc, DjangoValidationError):
         exc = exceptions.ValidationError(detail=exc.message_dict if hasattr(exc, "error_dict") else exc.messages)
     elif isinstance(exc, Http404):
@@ -112,3 +117,20 @@ def choice_param(request: Any, name: str, choices: list[str], default: str) -> s
         message = f"Must be one of: {', '.join(choices)}."
         raise BadRequest(f"{name}: {message}", "invalid_parameter", {name: [message]})
     return value
+
+
+MAX_CURSOR_LENGTH = 1000
+
+
+def page_params(request: Any, default: int = 20, maximum: int = 100) -> tuple[str | None, int]:
+    """The shared list parameters: ``cursor`` (opaque, from ``next``/``previous``) and a bounded ``page_size``."""
+    size = int_param(request, "page_size", default, maximum=maximum)
+    cursor = request.query_params.get("cursor") or None
+    if cursor is not None and len(cursor) > MAX_CURSOR_LENGTH:
+        raise InvalidCursor()
+    return cursor, size
+
+
+def page_body(page: KeysetPage[Any], results: list[Any]) -> dict[str, Any]:
+    """Every list endpoint's shape: ``{"next", "previous", "results"}`` (cursors, or null at the ends)."""
+    return {"next": page.next_cursor, "previous": page.previous_cursor, "results": results}

@@ -18,11 +18,18 @@ from typing import Any, Generic, TypeVar
 
 from django.db.models import Model, Q, QuerySet
 
+from shop.core.errors import DomainError
+
 T = TypeVar("T", bound=Model)
 
 
-class InvalidCursor(ValueError):
-    pass
+class InvalidCursor(DomainError, ValueError):
+    """A cursor we did not issue (or from another ordering): a 400 naming ``cursor``."""
+
+    code = "invalid_cursor"
+
+    def __init__(self, message: str = "The cursor is not valid; start again from the first page.") -> None:
+        super().__init__(message, fields={"cursor": [message]})
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from shop.core.errors import DomainError
 from shop.orders.models import OrderStatus as S
 
 CUSTOMER, STAFF, SYSTEM = "customer", "staff", "system"
@@ -54,13 +55,11 @@ FULFILLMENT_PATH = (S.PAYMENT_CONFIRMED, S.PICKED, S.SHIPPED, S.DELIVERED)
 TERMINAL = frozenset({S.CANCELLED})
 
 
-class InvalidTransition(Exception):
+class InvalidTransition(DomainError):
     """The move is not in the table (or not for this actor); nothing was changed."""
 
-    def __init__(self, message: str, code: str = "invalid_transition") -> None:
-        super().__init__(message)
-        self.message = message
-        self.code = code
+    code = "invalid_transition"
+    status = 409
 
 
 def role_of(actor: str) -> str:

@@ -20,6 +20,7 @@ from django.db import transaction
 from django.db.models import Sum
 from django.utils import timezone
 
+from shop.core.errors import DomainError
 from shop.core.events import publish
 from shop.orders import lifecycle
 from shop.orders.events import ReturnRejected, ReturnRequested
@@ -41,14 +42,8 @@ MAX_REASON = 500
 CENT = Decimal("0.01")
 
 
-class ReturnRefused(Exception):
+class ReturnRefused(DomainError):
     """The return cannot be made as asked; nothing was written. ``fields`` name the bad input."""
-
-    def __init__(self, message: str, code: str, fields: dict[str, list[str]] | None = None) -> None:
-        super().__init__(message)
-        self.message = message
-        self.code = code
-        self.fields = fields or {}
 
 
 class ReturnNotFound(Exception):

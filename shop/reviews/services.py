@@ -21,6 +21,7 @@ from django.db.models import Count, F
 from django.utils import timezone
 
 from shop.catalog import services as catalog
+from shop.core.errors import DomainError
 from shop.core.events import publish
 from shop.core.http_cache import bump_version
 from shop.core.keyset import KeysetPage, paginate
@@ -59,13 +60,11 @@ CUSTOMER_STATUS = {
 # ---------------------------------------------------------------------------
 
 
-class ReviewError(Exception):
+class ReviewError(DomainError):
     code = "invalid"
 
     def __init__(self, message: str, fields: dict[str, list[str]] | None = None) -> None:
-        super().__init__(message)
-        self.message = message
-        self.fields = fields or {}
+        super().__init__(message, fields=fields)
 
 
 class InvalidReview(ReviewError):
@@ -74,22 +73,27 @@ class InvalidReview(ReviewError):
 
 class UnknownProduct(ReviewError):
     code = "unknown_product"
+    status = 404
 
 
 class DuplicateReview(ReviewError):
     code = "already_reviewed"
+    status = 409
 
 
 class ReviewNotFound(ReviewError):
     code = "not_found"
+    status = 404
 
 
 class OwnReview(ReviewError):
     code = "own_review"
+    status = 403
 
 
 class AlreadyVoted(ReviewError):
     code = "already_voted"
+    status = 409
 
 
 # ---------------------------------------------------------------------------

@@ -6,19 +6,17 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 
+from shop.core.errors import DomainError
 
-class SupportError(Exception):
+
+class SupportError(DomainError):
     """A request support refuses; ``code`` is stable for API bodies, ``message`` is for people,
     ``fields`` name the bad input. Nothing was stored."""
 
     code = "invalid"
 
     def __init__(self, message: str, fields: dict[str, list[str]] | None = None, code: str | None = None) -> None:
-        super().__init__(message)
-        self.message = message
-        self.fields = fields or {}
-        if code:
-            self.code = code
+        super().__init__(message, code, fields)
 
 
 class InvalidInput(SupportError):
@@ -29,16 +27,19 @@ class TicketNotFound(SupportError):
     """No such ticket, or not the customer's: ids are not secrets to confirm."""
 
     code = "not_found"
+    status = 404
 
 
 class OrderNotFound(SupportError):
     """No such order, or not the customer's."""
 
     code = "order_not_found"
+    status = 404
 
 
 class TicketFull(SupportError):
     code = "ticket_full"
+    status = 409
 
 
 class ActionConflict(SupportError):

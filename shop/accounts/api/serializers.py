@@ -35,6 +35,31 @@ class AddressSerializer(serializers.Serializer):
     is_default = serializers.BooleanField(required=False)
 
 
+class UserSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    email = serializers.EmailField()
+    name = serializers.CharField()
+
+
+class SignedInSerializer(serializers.Serializer):
+    token = serializers.CharField(help_text="Send as `Authorization: Token <token>`.")
+    user = UserSerializer()
+    merged_cart_lines = serializers.IntegerField(help_text="Lines of the guest cart (`X-Cart-Token`) merged in.")
+
+
+class AddressOutSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    full_name = serializers.CharField()
+    phone = serializers.CharField()
+    line1 = serializers.CharField()
+    line2 = serializers.CharField()
+    city = serializers.CharField()
+    region = serializers.CharField()
+    postal_code = serializers.CharField()
+    country = serializers.CharField()
+    is_default = serializers.BooleanField()
+
+
 def user_body(user: UserInfo) -> dict[str, Any]:
     return {"id": user.user_id, "email": user.email, "name": user.name}
 

@@ -10,26 +10,33 @@ from typing import Any
 
 from django.contrib.auth import authenticate
 from django.core.exceptions import ValidationError
+from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import status
 from rest_framework.authtoken.models import Token
 from rest_framework.exceptions import NotFound
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
 from shop.accounts import services
 from shop.accounts.api.serializers import (
+    AddressOutSerializer,
     AddressSerializer,
     CredentialsSerializer,
+    SignedInSerializer,
     SignUpSerializer,
+    UserSerializer,
     address_body,
     user_body,
 )
 from shop.accounts.models import Address
 from shop.cart import services as cart
 from shop.core.api import BadRequest
+from shop.core.schema import CART_TOKEN_PARAMETER
+from shop.core.throttling import ScopedThrottle
+
+NO_BODY = OpenApiResponse(description="No body.")
 
 
 def _signed_in(request: Request, user: Any, code: int) -> Response:
@@ -40,9 +47,12 @@ def _signed_in(request: Request, user: Any, code: int) -> Response:
 
 
 class SignUpView(APIView):
-    throttle_classes = [ScopedRateThrottle]
+    throttle_classes = [ScopedThrottle]
     throttle_scope = "auth"
 
+    @extend_schema(
+        request=SignUpSerializer, responses={201: SignedInSerializer}, parameters=[CART_TOKEN_PARAMETER], auth=[]
+    )
     def post(self, request: Request) -> Response:
         data = _valid(SignUpSerializer, request.data)
         try:
@@ -55,9 +65,12 @@ class SignUpView(APIView):
 class TokenView(APIView):
     """POST signs in (a token), DELETE signs out (the token stops working)."""
 
-    throttle_classes = [ScopedRateThrottle]
+    throttle_classes = [ScopedThrottle]
     throttle_scope = "auth"
 
+    @extend_schema(
+        request=CredentialsSerializer, responses={200: SignedInSerializer}, parameters=[CART_TOKEN_PARAMETER], auth=[]
+    )
     def post(self, request: Request) -> Response:
         data = _valid(CredentialsSerializer, request.data)
         user = authenticate(request, username=data["username"], password=data["password"])
@@ -65,6 +78,7 @@ class TokenView(APIView):
             raise BadRequest("The email address or password is wrong.", "invalid_credentials")
         return _signed_in(request, user, status.HTTP_200_OK)
 
+    @extend_schema(responses={204: NO_BODY})
     def delete(self, request: Request) -> Response:
         if request.user is None or not request.user.is_authenticated:
             return Response(status=status.HTTP_204_NO_CONTENT)
@@ -75,6 +89,7 @@ class TokenView(APIView):
 class MeView(APIView):
     permission_classes = [IsAuthenticated]
 
+    @extend_schema(responses=UserSerializer)
     def get(self, request: Request) -> Response:
         return Response(user_body(services.user_info(request.user)))
 
@@ -82,9 +97,14 @@ class MeView(APIView):
 class AddressListView(APIView):
     permission_classes = [IsAuthenticated]
 
+    @extend_schema(
+        responses=inline_serializer("AddressList", {"results": AddressOutSerializer(many=True)}),
+        description="Every saved address (a customer has at most `ACCOUNTS_MAX_ADDRESSES`, so no pages).",
+    )
     def get(self, request: Request) -> Response:
         return Response({"results": [address_body(a) for a in services.list_addresses(request.user.pk)]})
 
+    @extend_schema(request=AddressSerializer, responses={201: AddressOutSerializer})
     def post(self, request: Request) -> Response:
         data = _valid(AddressSerializer, request.data)
         try:
@@ -97,12 +117,14 @@ class AddressListView(APIView):
 class AddressDetailView(APIView):
     permission_classes = [IsAuthenticated]
 
+    @extend_schema(responses=AddressOutSerializer)
     def get(self, request: Request, address_id: int) -> Response:
         address = services.get_address(request.user.pk, address_id)
         if address is None:
             raise NotFound("No such address.")
         return Response(address_body(address))
 
+    @extend_schema(request=AddressSerializer, responses=AddressOutSerializer)
     def patch(self, request: Request, address_id: int) -> Response:
         serializer = AddressSerializer(data=request.data, partial=True)
         serializer.is_valid(raise_exception=True)
@@ -114,6 +136,7 @@ class AddressDetailView(APIView):
             raise _bad(exc) from None
         return Response(address_body(address))
 
+    @extend_schema(responses={204: NO_BODY})
     def delete(self, request: Request, address_id: int) -> Response:
         if not services.delete_address(request.user.pk, address_id):
             raise NotFound("No such address.")

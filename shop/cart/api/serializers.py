@@ -18,6 +18,32 @@ class QuantitySerializer(serializers.Serializer):
     quantity = serializers.IntegerField()
 
 
+class CartItemOutSerializer(serializers.Serializer):
+    sku_id = serializers.IntegerField()
+    product_id = serializers.IntegerField()
+    product_name = serializers.CharField()
+    variant = serializers.DictField(child=serializers.CharField())
+    quantity = serializers.IntegerField()
+    unit_price = serializers.CharField(allow_null=True, help_text="Decimal string; null if no longer sold.")
+    price_when_added = serializers.CharField(allow_null=True)
+    price_changed = serializers.BooleanField()
+    line_total = serializers.CharField(allow_null=True)
+    currency = serializers.CharField()
+    is_available = serializers.BooleanField()
+    stock_status = serializers.CharField()
+    available_quantity = serializers.IntegerField(allow_null=True)
+
+
+class CartSerializer(serializers.Serializer):
+    token = serializers.CharField(allow_null=True, help_text="A guest's cart token (send it as `X-Cart-Token`).")
+    items = CartItemOutSerializer(many=True)
+    item_count = serializers.IntegerField()
+    subtotal = serializers.CharField(allow_null=True)
+    currency = serializers.CharField()
+    has_price_changes = serializers.BooleanField()
+    max_quantity_per_line = serializers.IntegerField()
+
+
 def cart_body(cart: CartView, token: str | None) -> dict[str, Any]:
     return {
         "token": token,

@@ -9,16 +9,18 @@ from __future__ import annotations
 
 from typing import Any
 
+from drf_spectacular.utils import extend_schema
 from rest_framework import status
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from shop.cart import services
-from shop.cart.api.serializers import AddItemSerializer, QuantitySerializer, cart_body
-from shop.cart.services import CartError, CartOwner, CartView
+from shop.cart.api.serializers import AddItemSerializer, CartSerializer, QuantitySerializer, cart_body
+from shop.cart.services import CartOwner, CartView
 from shop.cart.web import owner_for_change, owner_of
-from shop.core.api import BadRequest, error_body
+from shop.core.api import BadRequest
+from shop.core.schema import CART_TOKEN_PARAMETER
 
 
 def _owner(request: Request, *, change: bool) -> tuple[CartOwner, str | None]:
@@ -44,48 +46,42 @@ def _answer(cart: CartView, owner: CartOwner, token: str | None, code: int = sta
     return response
 
 
-def _refused(error: CartError) -> Response:
-    fields = {error.field: [error.message]} if error.field else {}
-    return Response(error_body(error.code, error.message, fields), status=error.status)
+CART_SCHEMA = extend_schema(responses=CartSerializer, parameters=[CART_TOKEN_PARAMETER])
 
 
 class CartDetailView(APIView):
+    @CART_SCHEMA
     def get(self, request: Request) -> Response:
         owner, token = _owner(request, change=False)
         return _answer(services.get_cart(owner), owner, token)
 
+    @CART_SCHEMA
     def delete(self, request: Request) -> Response:
         owner, token = _owner(request, change=False)
         return _answer(services.clear(owner), owner, token)
 
 
 class CartItemsView(APIView):
+    @extend_schema(request=AddItemSerializer, responses={201: CartSerializer}, parameters=[CART_TOKEN_PARAMETER])
     def post(self, request: Request) -> Response:
         data = _valid(AddItemSerializer, request.data)
         owner, token = _owner(request, change=True)
-        try:
-            cart = services.add_item(owner, data["sku_id"], data["quantity"])
-        except CartError as error:
-            return _refused(error)
+        cart = services.add_item(owner, data["sku_id"], data["quantity"])
         return _answer(cart, owner, token, status.HTTP_201_CREATED)
 
 
 class CartItemView(APIView):
+    @extend_schema(request=QuantitySerializer, responses=CartSerializer, parameters=[CART_TOKEN_PARAMETER])
     def patch(self, request: Request, sku_id: int) -> Response:
         data = _valid(QuantitySerializer, request.data)
         owner, token = _owner(request, change=False)
-        try:
-            cart = services.set_quantity(owner, sku_id, data["quantity"])
-        except CartError as error:
-            return _refused(error)
+        cart = services.set_quantity(owner, sku_id, data["quantity"])
         return _answer(cart, owner, token)
 
+    @extend_schema(responses={200: CartSerializer}, parameters=[CART_TOKEN_PARAMETER])
     def delete(self, request: Request, sku_id: int) -> Response:
         owner, token = _owner(request, change=False)
-        try:
-            cart = services.remove_item(owner, sku_id)
-        except CartError as error:
-            return _refused(error)
+        cart = services.remove_item(owner, sku_id)
         return _answer(cart, owner, token)
 
 

@@ -3,6 +3,7 @@
 from typing import Any
 
 from django.urls import reverse
+from drf_spectacular.utils import extend_schema_field, inline_serializer
 from rest_framework import serializers
 
 from shop.catalog.attributes import effective_schema
@@ -54,6 +55,9 @@ class CategoryDetailSerializer(serializers.ModelSerializer):
         return effective_schema(category)
 
 
+@extend_schema_field(
+    inline_serializer("Rating", {"average": serializers.CharField(), "count": serializers.IntegerField()})
+)
 class RatingField(serializers.Field):
     def to_representation(self, product: Product) -> dict[str, Any]:
         return {"average": str(product.rating_avg), "count": product.rating_count}

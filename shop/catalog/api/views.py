@@ -7,6 +7,8 @@ database is only read on a cache miss (see ``shop.core.http_cache``).
 from typing import Any
 
 from django.http import HttpResponse
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from rest_framework import serializers
 from rest_framework.exceptions import NotFound
 from rest_framework.request import Request
 from rest_framework.views import APIView
@@ -14,13 +16,14 @@ from rest_framework.views import APIView
 from shop.catalog import cache, queries
 from shop.catalog.api.serializers import (
     CategoryDetailSerializer,
+    CategoryNodeSerializer,
     ProductDetailSerializer,
     ProductListItemSerializer,
 )
 from shop.catalog.models import Brand, Category, Product
-from shop.core.api import BadRequest, choice_param, int_param
+from shop.core.api import BadRequest, choice_param, int_param, page_body, page_params
 from shop.core.http_cache import cached_json_response
-from shop.core.keyset import InvalidCursor
+from shop.core.schema import PAGE_PARAMETERS
 
 MAX_TREE_DEPTH = 10
 
@@ -35,6 +38,10 @@ def _category_or_404(category_id: int) -> Category:
 class CategoryTreeView(APIView):
     """The category tree, ``depth`` levels deep (default 3), with product counts."""
 
+    @extend_schema(
+        parameters=[OpenApiParameter("depth", int, description=f"Levels, 1-{MAX_TREE_DEPTH} (default 3).")],
+        responses=inline_serializer("CategoryTree", {"results": CategoryNodeSerializer(many=True)}),
+    )
     def get(self, request: Request) -> HttpResponse:
         depth = int_param(request, "depth", 3, maximum=MAX_TREE_DEPTH)
         return cached_json_response(
@@ -46,6 +53,7 @@ class CategoryTreeView(APIView):
 
 
 class CategoryDetailView(APIView):
+    @extend_schema(responses=CategoryDetailSerializer)
     def get(self, request: Request, category_id: int) -> HttpResponse:
         def build() -> dict[str, Any]:
             return CategoryDetailSerializer(_category_or_404(category_id)).data
@@ -62,29 +70,33 @@ class ProductListView(APIView):
     offsets do not scale.
     """
 
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("sort", str, enum=list(queries.SORTS), description="Default `featured`."),
+            OpenApiParameter("brand", int, description="Only this brand's products."),
+            *PAGE_PARAMETERS,
+        ],
+        responses=inline_serializer(
+            "ProductPage",
+            {
+                "count": serializers.IntegerField(),
+                "count_is_capped": serializers.BooleanField(help_text="`count` stopped counting at a cap."),
+                "next": serializers.CharField(allow_null=True),
+                "previous": serializers.CharField(allow_null=True),
+                "results": ProductListItemSerializer(many=True),
+            },
+        ),
+    )
     def get(self, request: Request, category_id: int | None = None) -> HttpResponse:
         sort = choice_param(request, "sort", list(queries.SORTS), "featured")
-        size = int_param(request, "page_size", queries.DEFAULT_PAGE_SIZE, maximum=queries.MAX_PAGE_SIZE)
+        cursor, size = page_params(request, queries.DEFAULT_PAGE_SIZE, queries.MAX_PAGE_SIZE)
         brand_id = self._brand_id(request)
-        cursor = request.query_params.get("cursor") or None
-        if cursor is not None and len(cursor) > 1000:
-            raise BadRequest("The cursor is not valid; start again from the first page.", "invalid_cursor")
 
         def build() -> dict[str, Any]:
             category = _category_or_404(category_id) if category_id is not None else None
-            try:
-                listing = queries.product_listing(
-                    category=category, brand_id=brand_id, sort=sort, cursor=cursor, size=size
-                )
-            except InvalidCursor as exc:
-                raise BadRequest(str(exc), "invalid_cursor", {"cursor": [str(exc)]}) from None
-            return {
-                "count": listing.total,
-                "count_is_capped": listing.total_is_capped,
-                "next": listing.page.next_cursor,
-                "previous": listing.page.previous_cursor,
-                "results": ProductListItemSerializer(listing.page.items, many=True).data,
-            }
+            listing = queries.product_listing(category=category, brand_id=brand_id, sort=sort, cursor=cursor, size=size)
+            body = page_body(listing.page, ProductListItemSerializer(listing.page.items, many=True).data)
+            return {"count": listing.total, "count_is_capped": listing.total_is_capped, **body}
 
         key = cache.generation_key("list", category_id, brand_id, sort, size, cursor)
         return cached_json_response(request, key, build, namespace="catalog.list")
@@ -102,6 +114,7 @@ class ProductListView(APIView):
 class ProductDetailView(APIView):
     """One product with its SKUs, attributes, images and breadcrumbs."""
 
+    @extend_schema(responses=ProductDetailSerializer)
     def get(self, request: Request, product_id: int) -> HttpResponse:
         def build() -> dict[str, Any]:
             try:

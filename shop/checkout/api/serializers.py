@@ -8,6 +8,7 @@ from django.urls import reverse
 from rest_framework import serializers
 from rest_framework.request import Request
 
+from shop.checkout.models import ShippingRate
 from shop.checkout.services import CheckoutInfo
 
 
@@ -79,3 +80,20 @@ class ShippingQuoteSerializer(serializers.Serializer):
     tax_name = serializers.CharField()
     min_days = serializers.IntegerField()
     max_days = serializers.IntegerField()
+
+
+class QuoteRequestSerializer(serializers.Serializer):
+    """Where to ship: a saved address, or one given in full (documents the body the services check)."""
+
+    address_id = serializers.IntegerField(required=False, help_text="One of the customer's saved addresses.")
+    shipping_address = serializers.DictField(
+        required=False,
+        help_text="Instead of `address_id`: full_name, line1, line2, city, region, postal_code, country, phone.",
+    )
+
+
+class CheckoutRequestSerializer(QuoteRequestSerializer):
+    shipping_option = serializers.ChoiceField(choices=ShippingRate.Option.choices)
+    payment_method = serializers.CharField(
+        help_text="A payment method id from the processor's tokenization (`payments/config`), never card data."
+    )

@@ -9,7 +9,8 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from rest_framework import status
+from drf_spectacular.utils import extend_schema, inline_serializer
+from rest_framework import serializers, status
 from rest_framework.exceptions import NotFound
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
@@ -17,9 +18,16 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from shop.checkout import services
-from shop.checkout.api.serializers import CheckoutSerializer, ShippingQuoteSerializer
-from shop.checkout.services import CheckoutError, CheckoutInfo
-from shop.core.api import BadRequest, error_body
+from shop.checkout.api.serializers import (
+    CheckoutRequestSerializer,
+    CheckoutSerializer,
+    QuoteRequestSerializer,
+    ShippingQuoteSerializer,
+)
+from shop.checkout.services import CheckoutInfo
+from shop.core.api import BadRequest
+from shop.core.schema import IDEMPOTENCY_KEY_PARAMETER
+from shop.core.throttling import ScopedThrottle
 
 POLL_AFTER_SECONDS = "1"
 
@@ -28,10 +36,6 @@ def _body(request: Request) -> dict[str, Any]:
     if not isinstance(request.data, dict):
         raise BadRequest("The body must be a JSON object.", "invalid_body")
     return request.data
-
-
-def _refused(error: CheckoutError) -> Response:
-    return Response(error_body(error.code, error.message, error.fields), status=error.status)
 
 
 def _checkout(request: Request, info: CheckoutInfo, code: int) -> Response:
@@ -46,14 +50,16 @@ class CheckoutView(APIView):
     """``POST /api/v1/checkout`` with an ``Idempotency-Key`` header: 202 and the checkout to follow."""
 
     permission_classes = [IsAuthenticated]
+    throttle_classes = [ScopedThrottle]
+    throttle_scope = "checkout"
 
+    @extend_schema(
+        request=CheckoutRequestSerializer, responses={202: CheckoutSerializer}, parameters=[IDEMPOTENCY_KEY_PARAMETER]
+    )
     def post(self, request: Request) -> Response:
-        try:
-            info, created = services.start_checkout(
-                request.user.id, request.headers.get("Idempotency-Key", ""), _body(request)
-            )
-        except CheckoutError as error:
-            return _refused(error)
+        info, created = services.start_checkout(
+            request.user.id, request.headers.get("Idempotency-Key", ""), _body(request)
+        )
         response = _checkout(request, info, status.HTTP_202_ACCEPTED)
         response["Location"] = response.data["status_url"]
         if not created:
@@ -66,6 +72,7 @@ class CheckoutDetailView(APIView):
 
     permission_classes = [IsAuthenticated]
 
+    @extend_schema(responses=CheckoutSerializer)
     def get(self, request: Request, checkout_id: uuid.UUID) -> Response:
         info = services.get_checkout(checkout_id, request.user.id)
         if info is None:
@@ -77,12 +84,18 @@ class QuoteView(APIView):
     """``POST /api/v1/checkout/quote`` with an address: every shipping option for the cart, priced."""
 
     permission_classes = [IsAuthenticated]
+    throttle_classes = [ScopedThrottle]
+    throttle_scope = "checkout"
 
+    @extend_schema(
+        request=QuoteRequestSerializer,
+        responses=inline_serializer(
+            "ShippingQuotes",
+            {"shipping_address": serializers.DictField(), "options": ShippingQuoteSerializer(many=True)},
+        ),
+    )
     def post(self, request: Request) -> Response:
-        try:
-            address, quotes = services.quote_cart(request.user.id, _body(request))
-        except CheckoutError as error:
-            return _refused(error)
+        address, quotes = services.quote_cart(request.user.id, _body(request))
         return Response(
             {"shipping_address": address.as_dict(), "options": ShippingQuoteSerializer(quotes, many=True).data}
         )

@@ -100,3 +100,25 @@ class ReturnRequestLineSerializer(serializers.Serializer):
 class ReturnRequestSerializer(serializers.Serializer):
     lines = ReturnRequestLineSerializer(many=True, allow_empty=False, max_length=200)
     reason = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
+
+
+class ReturnOutSerializer(ReturnSerializer):
+    label_url = serializers.CharField(allow_null=True, help_text="The prepaid label (PDF) once the carrier made it.")
+
+
+class OrderActionsSerializer(serializers.Serializer):
+    cancel = serializers.BooleanField()
+    # "return" is a Python keyword: declared below under its JSON name.
+    return_window_ends = serializers.DateTimeField(allow_null=True)
+
+
+OrderActionsSerializer._declared_fields["return"] = serializers.BooleanField()
+
+
+class OrderDetailSerializer(OrderSerializer):
+    """The order as its customer sees it (the view assembles it; this is its shape)."""
+
+    history = StatusChangeSerializer(many=True)
+    shipments = ShipmentSerializer(many=True)
+    returns = ReturnOutSerializer(many=True)
+    actions = OrderActionsSerializer()

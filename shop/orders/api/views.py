@@ -5,19 +5,23 @@ from typing import Any
 
 from django.http import HttpResponse
 from django.urls import reverse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
 from rest_framework.exceptions import NotFound
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from shop.core.api import BadRequest, Conflict, int_param
-from shop.core.keyset import InvalidCursor
+from shop.core.api import BadRequest, Conflict, page_body, page_params
+from shop.core.schema import IDEMPOTENCY_KEY_PARAMETER, PAGE_PARAMETERS, page_of
 from shop.fulfillment import services as fulfillment
 from shop.orders import idempotency, services
 from shop.orders.api.serializers import (
     CancelSerializer,
+    OrderDetailSerializer,
     OrderSerializer,
+    ReturnOutSerializer,
     ReturnRequestSerializer,
     ReturnSerializer,
     ShipmentSerializer,
@@ -66,10 +70,6 @@ def _once(request: Request, action: str, payload: dict[str, Any], perform: Any) 
         raise BadRequest(str(exc), "idempotency_key_required", {"Idempotency-Key": [str(exc)]}) from None
     except idempotency.IdempotencyConflict as exc:
         raise Conflict(str(exc), "idempotency_conflict") from None
-    except services.InvalidTransition as refused:
-        raise Conflict(refused.message, refused.code) from None
-    except services.ReturnRefused as refused:
-        raise BadRequest(refused.message, refused.code, refused.fields) from None
     response = Response(answer.body, status=answer.status)
     response["Idempotent-Replayed"] = "true" if answer.replayed else "false"
     return response
@@ -78,26 +78,17 @@ def _once(request: Request, action: str, payload: dict[str, Any], perform: Any) 
 class OrderListView(APIView):
     permission_classes = [IsAuthenticated]
 
+    @extend_schema(parameters=PAGE_PARAMETERS, responses=page_of("OrderPage", OrderSerializer))
     def get(self, request: Request) -> Response:
-        size = int_param(request, "page_size", 20, maximum=100)
-        try:
-            page = services.orders_for_user(
-                request.user.id, cursor=request.query_params.get("cursor") or None, size=size
-            )
-        except InvalidCursor as exc:
-            raise BadRequest(str(exc), "invalid_cursor", {"cursor": [str(exc)]}) from None
-        return Response(
-            {
-                "next": page.next_cursor,
-                "previous": page.previous_cursor,
-                "results": OrderSerializer(page.items, many=True).data,
-            }
-        )
+        cursor, size = page_params(request)
+        page = services.orders_for_user(request.user.id, cursor=cursor, size=size)
+        return Response(page_body(page, OrderSerializer(page.items, many=True).data))
 
 
 class OrderDetailView(APIView):
     permission_classes = [IsAuthenticated]
 
+    @extend_schema(responses=OrderDetailSerializer)
     def get(self, request: Request, order_id: int) -> Response:
         return Response(detail_json(_own_order(request, order_id), _actor(request)))
 
@@ -107,6 +98,7 @@ class CancelOrderView(APIView):
 
     permission_classes = [IsAuthenticated]
 
+    @extend_schema(request=CancelSerializer, responses=OrderDetailSerializer, parameters=[IDEMPOTENCY_KEY_PARAMETER])
     def post(self, request: Request, order_id: int) -> Response:
         _own_order(request, order_id)
         form = CancelSerializer(data=request.data)
@@ -126,11 +118,17 @@ class ReturnsView(APIView):
 
     permission_classes = [IsAuthenticated]
 
+    @extend_schema(
+        responses=inline_serializer("ReturnList", {"results": ReturnOutSerializer(many=True)}),
+    )
     def get(self, request: Request, order_id: int) -> Response:
         _own_order(request, order_id)
         views = order_detail(services.get_order(order_id), _actor(request)).returns
         return Response({"results": [_return_json(view.ret, view.label_ready) for view in views]})
 
+    @extend_schema(
+        request=ReturnRequestSerializer, responses={201: ReturnOutSerializer}, parameters=[IDEMPOTENCY_KEY_PARAMETER]
+    )
     def post(self, request: Request, order_id: int) -> Response:
         _own_order(request, order_id)
         form = ReturnRequestSerializer(data=request.data)
@@ -150,6 +148,7 @@ class ReturnLabelView(APIView):
 
     permission_classes = [IsAuthenticated]
 
+    @extend_schema(responses={(200, "application/pdf"): OpenApiResponse(OpenApiTypes.BINARY, description="The label.")})
     def get(self, request: Request, order_id: int, return_id: int) -> HttpResponse:
         _own_order(request, order_id)
         try:

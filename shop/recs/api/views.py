@@ -11,6 +11,7 @@ from typing import Any
 from django.http import HttpResponse
 from django.urls import reverse
 from django.utils.cache import patch_cache_control, patch_vary_headers
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -67,9 +68,37 @@ def render(recs: Recommendations) -> Response:
     return response
 
 
+RECOMMENDATIONS = inline_serializer(
+    "Recommendations",
+    {
+        "source": serializers.CharField(help_text="`model`, `popular`, ...: where the list came from."),
+        "model_version": serializers.CharField(allow_null=True),
+        "results": inline_serializer(
+            "RecommendedProduct",
+            {
+                "product_id": serializers.IntegerField(),
+                "name": serializers.CharField(),
+                "brand": serializers.CharField(),
+                "price": serializers.CharField(),
+                "currency": serializers.CharField(),
+                "url": serializers.CharField(),
+                "image_url": serializers.CharField(),
+            },
+            many=True,
+        ),
+    },
+)
+LIMIT = OpenApiParameter("limit", int, description=f"1-{serving.MAX_LIMIT} (default {DEFAULT_LIMIT}).")
+
+
+def _ids(name: str, description: str) -> OpenApiParameter:
+    return OpenApiParameter(name, str, description=f"{description}: up to {MAX_IDS} comma-separated product ids.")
+
+
 class ForYouView(APIView):
     """Recommended for you: ``?limit=`` (1-50), ``?exclude=`` product ids to leave out."""
 
+    @extend_schema(parameters=[LIMIT, _ids("exclude", "Leave out")], responses=RECOMMENDATIONS)
     def get(self, request: Request) -> HttpResponse:
         limit = int_param(request, "limit", DEFAULT_LIMIT, maximum=serving.MAX_LIMIT)
         exclude = id_list_param(request, "exclude")
@@ -79,6 +108,7 @@ class ForYouView(APIView):
 class AlsoBoughtView(APIView):
     """Customers who bought this also bought, for one product."""
 
+    @extend_schema(parameters=[LIMIT], responses=RECOMMENDATIONS)
     def get(self, request: Request, product_id: int) -> HttpResponse:
         limit = int_param(request, "limit", DEFAULT_LIMIT, maximum=serving.MAX_LIMIT)
         return render(serving.also_bought(product_id, visitor_for(request), limit=limit))
@@ -87,6 +117,7 @@ class AlsoBoughtView(APIView):
 class CartView(APIView):
     """Related to items in your cart: ``?product_ids=`` (the visitor's recorded cart when omitted)."""
 
+    @extend_schema(parameters=[LIMIT, _ids("product_ids", "The cart")], responses=RECOMMENDATIONS)
     def get(self, request: Request) -> HttpResponse:
         limit = int_param(request, "limit", DEFAULT_LIMIT, maximum=serving.MAX_LIMIT)
         product_ids = id_list_param(request, "product_ids")
@@ -103,6 +134,14 @@ class ViewBeaconView(APIView):
     A guest without a visitor id gets one in the ``X-Visitor-Id`` header (and cookie).
     """
 
+    @extend_schema(
+        request=ViewSerializer,
+        responses={
+            202: inline_serializer(
+                "ViewRecorded", {"recorded": serializers.BooleanField(), "product_id": serializers.IntegerField()}
+            )
+        },
+    )
     def post(self, request: Request) -> HttpResponse:
         serializer = ViewSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)

@@ -12,64 +12,29 @@ from __future__ import annotations
 from typing import Any
 
 from django.http import HttpResponse
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
-from rest_framework.exceptions import APIException, NotFound
+from rest_framework.exceptions import NotFound
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from shop.catalog import services as catalog
-from shop.core.api import BadRequest, choice_param, int_param
+from shop.core.api import choice_param, page_body, page_params
 from shop.core.http_cache import cached_json_response, current_version
-from shop.core.keyset import InvalidCursor, KeysetPage
+from shop.core.keyset import KeysetPage
+from shop.core.schema import PAGE_PARAMETERS, page_of
 from shop.reviews import services
 from shop.reviews.api.serializers import ReviewInputSerializer, ReviewSerializer, SummarySerializer
 
 PAGE_SIZE, MAX_PAGE_SIZE = 10, 50
-MAX_CURSOR_LENGTH = 1000
 PUBLIC_MAX_AGE, PUBLIC_S_MAXAGE = 30, 60
-ERROR_STATUS = {
-    services.InvalidReview: status.HTTP_400_BAD_REQUEST,
-    services.UnknownProduct: status.HTTP_404_NOT_FOUND,
-    services.ReviewNotFound: status.HTTP_404_NOT_FOUND,
-    services.DuplicateReview: status.HTTP_409_CONFLICT,
-    services.AlreadyVoted: status.HTTP_409_CONFLICT,
-    services.OwnReview: status.HTTP_403_FORBIDDEN,
-}
-
-
-class ReviewAPIError(APIException):
-    """A service's ReviewError in the API's error shape, with its own status and code."""
-
-    def __init__(self, error: services.ReviewError) -> None:
-        self.status_code = ERROR_STATUS[type(error)]
-        super().__init__(detail=error.message, code=error.code)
-        self.fields = error.fields
-
-
-class ReviewsAPIView(APIView):
-    def handle_exception(self, exc: Exception) -> Response:
-        if isinstance(exc, services.ReviewError):
-            exc = ReviewAPIError(exc)
-        elif isinstance(exc, InvalidCursor):
-            exc = BadRequest(str(exc), "invalid_cursor", {"cursor": [str(exc)]})
-        return super().handle_exception(exc)
-
-
-def _cursor(request: Request) -> str | None:
-    cursor = request.query_params.get("cursor") or None
-    if cursor is not None and len(cursor) > MAX_CURSOR_LENGTH:
-        raise InvalidCursor("The cursor is not valid; start again from the first page.")
-    return cursor
+REVIEW_PAGE = page_of("ReviewPage", ReviewSerializer)
 
 
 def _page_body(page: KeysetPage) -> dict[str, Any]:
-    return {
-        "next": page.next_cursor,
-        "previous": page.previous_cursor,
-        "results": ReviewSerializer(page.items, many=True).data,
-    }
+    return page_body(page, ReviewSerializer(page.items, many=True).data)
 
 
 def _require_product(product_id: int) -> None:
@@ -83,23 +48,22 @@ def _input(request: Request) -> dict[str, Any]:
     return dict(serializer.validated_data)
 
 
-class ProductReviewsView(ReviewsAPIView):
+class ProductReviewsView(APIView):
     """GET: published reviews (``sort``, ``page_size``, ``cursor``). POST: write one."""
 
     def get_permissions(self) -> list[Any]:
         return [IsAuthenticated()] if self.request.method == "POST" else []
 
+    @extend_schema(
+        parameters=[OpenApiParameter("sort", str, enum=list(services.SORTS)), *PAGE_PARAMETERS], responses=REVIEW_PAGE
+    )
     def get(self, request: Request, product_id: int) -> HttpResponse:
         sort = choice_param(request, "sort", list(services.SORTS), services.DEFAULT_SORT)
-        size = int_param(request, "page_size", PAGE_SIZE, maximum=MAX_PAGE_SIZE)
-        cursor = _cursor(request)
+        cursor, size = page_params(request, PAGE_SIZE, MAX_PAGE_SIZE)
 
         def build() -> dict[str, Any]:
             _require_product(product_id)
-            try:
-                return _page_body(services.product_reviews(product_id, sort=sort, cursor=cursor, size=size))
-            except InvalidCursor as exc:
-                raise BadRequest(str(exc), "invalid_cursor", {"cursor": [str(exc)]}) from None
+            return _page_body(services.product_reviews(product_id, sort=sort, cursor=cursor, size=size))
 
         generation = current_version(services.cache_generation_name(product_id))
         key = f"reviews:list:{product_id}:g{generation}:{sort}:{size}:{cursor}"
@@ -107,6 +71,7 @@ class ProductReviewsView(ReviewsAPIView):
             request, key, build, namespace="reviews.list", max_age=PUBLIC_MAX_AGE, s_maxage=PUBLIC_S_MAXAGE
         )
 
+    @extend_schema(request=ReviewInputSerializer, responses={201: ReviewSerializer})
     def post(self, request: Request, product_id: int) -> Response:
         data = _input(request)
         review = services.submit_review(
@@ -115,9 +80,10 @@ class ProductReviewsView(ReviewsAPIView):
         return Response(ReviewSerializer(review).data, status=status.HTTP_201_CREATED)
 
 
-class ProductRatingSummaryView(ReviewsAPIView):
+class ProductRatingSummaryView(APIView):
     """Average, count and the 1-5 star histogram of published reviews."""
 
+    @extend_schema(responses=SummarySerializer)
     def get(self, request: Request, product_id: int) -> HttpResponse:
         def build() -> dict[str, Any]:
             _require_product(product_id)
@@ -134,46 +100,52 @@ class ProductRatingSummaryView(ReviewsAPIView):
         )
 
 
-class ReviewDetailView(ReviewsAPIView):
+class ReviewDetailView(APIView):
     """GET a published review (or your own); PATCH or DELETE your own."""
 
     def get_permissions(self) -> list[Any]:
         return [] if self.request.method == "GET" else [IsAuthenticated()]
 
+    @extend_schema(responses=ReviewSerializer)
     def get(self, request: Request, review_id: int) -> Response:
         review = services.get_review(review_id, viewer_id=request.user.id if request.user else None)
         if review is None:
             raise NotFound(f"No review with id {review_id}.")
         return Response(ReviewSerializer(review).data)
 
+    @extend_schema(request=ReviewInputSerializer, responses=ReviewSerializer)
     def patch(self, request: Request, review_id: int) -> Response:
         review = services.edit_review(review_id=review_id, user_id=request.user.id, **_input(request))
         return Response(ReviewSerializer(review).data)
 
+    @extend_schema(responses={204: OpenApiResponse(description="Deleted.")})
     def delete(self, request: Request, review_id: int) -> Response:
         services.delete_review(review_id=review_id, user_id=request.user.id)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
-class ReviewVoteView(ReviewsAPIView):
+class ReviewVoteView(APIView):
     """POST: "this review was helpful" (once per customer; not your own). DELETE: take it back."""
 
     permission_classes = [IsAuthenticated]
 
+    @extend_schema(request=None, responses={201: ReviewSerializer})
     def post(self, request: Request, review_id: int) -> Response:
         review = services.vote_helpful(review_id=review_id, user_id=request.user.id)
         return Response(ReviewSerializer(review).data, status=status.HTTP_201_CREATED)
 
+    @extend_schema(responses={200: ReviewSerializer})
     def delete(self, request: Request, review_id: int) -> Response:
         review = services.unvote_helpful(review_id=review_id, user_id=request.user.id)
         return Response(ReviewSerializer(review).data)
 
 
-class MyReviewsView(ReviewsAPIView):
+class MyReviewsView(APIView):
     """The signed-in customer's reviews in every state, newest first."""
 
     permission_classes = [IsAuthenticated]
 
+    @extend_schema(parameters=PAGE_PARAMETERS, responses=REVIEW_PAGE)
     def get(self, request: Request) -> Response:
-        size = int_param(request, "page_size", 20, maximum=MAX_PAGE_SIZE)
-        return Response(_page_body(services.user_reviews(request.user.id, cursor=_cursor(request), size=size)))
+        cursor, size = page_params(request, 20, MAX_PAGE_SIZE)
+        return Response(_page_body(services.user_reviews(request.user.id, cursor=cursor, size=size)))

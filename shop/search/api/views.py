@@ -11,6 +11,7 @@ import uuid
 from typing import Any
 
 from django.http import HttpResponse
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -18,7 +19,15 @@ from rest_framework.views import APIView
 
 from shop.core.api import BadRequest, int_param
 from shop.core.http_cache import cached_json_response
+from shop.core.throttling import ScopedThrottle
 from shop.search import dictionaries, presenters, services, text
+from shop.search.api.serializers import (
+    FILTER_PARAMETERS,
+    SEARCH_PARAMETERS,
+    FacetsResultSerializer,
+    SearchResultSerializer,
+    SuggestResultSerializer,
+)
 from shop.search.behaviour import visitor_key
 from shop.search.params import SearchParams, parse
 
@@ -42,6 +51,10 @@ def _user_id(request: Request) -> int | None:
 class SearchView(APIView):
     """Full-text product search with facets, spelling correction and learning-to-rank."""
 
+    throttle_classes = [ScopedThrottle]
+    throttle_scope = "search"
+
+    @extend_schema(parameters=SEARCH_PARAMETERS, responses=SearchResultSerializer)
     def get(self, request: Request) -> Response:
         params = _params(request, require_query=True)
         result = services.search(params, user_id=_user_id(request), session_key=visitor_key(request._request))
@@ -51,6 +64,17 @@ class SearchView(APIView):
 class FacetsView(APIView):
     """Counts and facets for a query and filters, without results (``facets=brand,price`` to choose)."""
 
+    throttle_classes = [ScopedThrottle]
+    throttle_scope = "search"
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("q", str),
+            *FILTER_PARAMETERS,
+            OpenApiParameter("facets", str, description="Comma-separated facet names (default: all)."),
+        ],
+        responses=FacetsResultSerializer,
+    )
     def get(self, request: Request) -> Response:
         params = _params(request, require_query=False)
         result = services.facets(params)
@@ -62,6 +86,16 @@ class FacetsView(APIView):
 class SuggestView(APIView):
     """Autocomplete for a prefix: popular searches, categories, brands, products. Cached hard."""
 
+    throttle_classes = [ScopedThrottle]
+    throttle_scope = "suggest"
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("q", str, description=f"The prefix typed (at most {SUGGEST_MAX_CHARS} characters)."),
+            OpenApiParameter("limit", int, description="1-20 (default 10)."),
+        ],
+        responses=SuggestResultSerializer,
+    )
     def get(self, request: Request) -> HttpResponse:
         raw = request.query_params.get("q", "")
         if len(raw) > SUGGEST_MAX_CHARS:
@@ -96,6 +130,7 @@ class ClickSerializer(serializers.Serializer):
 class ClickView(APIView):
     """A shopper opened a result: ``{"query_id", "product_id", "position"}`` from a search response."""
 
+    @extend_schema(request=ClickSerializer, responses={204: OpenApiResponse(description="Recorded.")})
     def post(self, request: Request) -> Response:
         serializer = ClickSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)

@@ -6,16 +6,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from rest_framework import status
-from rest_framework.exceptions import APIException
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from rest_framework import serializers, status
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.throttling import BaseThrottle
 from rest_framework.views import APIView
 
-from shop.core.api import BadRequest, int_param
-from shop.core.keyset import InvalidCursor
+from shop.core.api import page_body, page_params
+from shop.core.schema import PAGE_PARAMETERS, page_of
 from shop.support import services
 from shop.support.api.serializers import (
     NewTicketSerializer,
@@ -26,22 +26,12 @@ from shop.support.api.serializers import (
 from shop.support.throttling import MessageThrottle, TicketThrottle
 
 MAX_PAGE_SIZE = 50
-MAX_CURSOR_LENGTH = 1000
-ERROR_STATUS = {
-    services.InvalidInput: status.HTTP_400_BAD_REQUEST,
-    services.TicketNotFound: status.HTTP_404_NOT_FOUND,
-    services.OrderNotFound: status.HTTP_404_NOT_FOUND,
-    services.TicketFull: status.HTTP_409_CONFLICT,
-}
-
-
-class SupportAPIError(APIException):
-    """A service's SupportError in the API's error shape, with its own status and code."""
-
-    def __init__(self, error: services.SupportError) -> None:
-        self.status_code = ERROR_STATUS.get(type(error), status.HTTP_400_BAD_REQUEST)
-        super().__init__(detail=error.message, code=error.code)
-        self.fields = error.fields
+KEY_PARAMETER = OpenApiParameter(
+    "Idempotency-Key",
+    str,
+    OpenApiParameter.HEADER,
+    description="Optional: a retried POST with the same key returns the first answer (`Idempotent-Replayed`).",
+)
 
 
 class SupportAPIView(APIView):
@@ -50,13 +40,6 @@ class SupportAPIView(APIView):
 
     def get_throttles(self) -> list[BaseThrottle]:
         return [self.post_throttle()] if self.request.method == "POST" and self.post_throttle else []
-
-    def handle_exception(self, exc: Exception) -> Response:
-        if isinstance(exc, services.SupportError):
-            exc = SupportAPIError(exc)
-        elif isinstance(exc, InvalidCursor):
-            exc = BadRequest(str(exc), "invalid_cursor", {"cursor": [str(exc)]})
-        return super().handle_exception(exc)
 
 
 def _detail(ticket: services.TicketInfo, status_code: int = status.HTTP_200_OK) -> Response:
@@ -75,20 +58,17 @@ class TicketListView(SupportAPIView):
 
     post_throttle = TicketThrottle
 
+    @extend_schema(parameters=PAGE_PARAMETERS, responses=page_of("TicketPage", TicketSerializer))
     def get(self, request: Request) -> Response:
-        size = int_param(request, "page_size", 20, maximum=MAX_PAGE_SIZE)
-        cursor = request.query_params.get("cursor") or None
-        if cursor is not None and len(cursor) > MAX_CURSOR_LENGTH:
-            raise InvalidCursor("The cursor is not valid; start again from the first page.")
+        cursor, size = page_params(request, 20, MAX_PAGE_SIZE)
         page = services.tickets_for_user(request.user.id, cursor=cursor, size=size)
-        return Response(
-            {
-                "next": page.next_cursor,
-                "previous": page.previous_cursor,
-                "results": TicketSerializer(page.items, many=True).data,
-            }
-        )
+        return Response(page_body(page, TicketSerializer(page.items, many=True).data))
 
+    @extend_schema(
+        request=NewTicketSerializer,
+        responses={200: TicketDetailSerializer, 201: TicketDetailSerializer},
+        parameters=[KEY_PARAMETER],
+    )
     def post(self, request: Request) -> Response:
         data: dict[str, Any] = _valid(NewTicketSerializer, request)
         ticket = services.open_ticket(user_id=request.user.id, client_key=_key(request), **data)
@@ -98,6 +78,7 @@ class TicketListView(SupportAPIView):
 class TicketDetailView(SupportAPIView):
     """GET: the ticket and its conversation (staff's internal notes are never included)."""
 
+    @extend_schema(responses=TicketDetailSerializer)
     def get(self, request: Request, ticket_id: int) -> Response:
         ticket = services.get_ticket(ticket_id, user_id=request.user.id)
         if ticket is None:
@@ -110,6 +91,11 @@ class TicketMessagesView(SupportAPIView):
 
     post_throttle = MessageThrottle
 
+    @extend_schema(
+        request=ReplySerializer,
+        responses={200: TicketDetailSerializer, 201: TicketDetailSerializer},
+        parameters=[KEY_PARAMETER],
+    )
     def post(self, request: Request, ticket_id: int) -> Response:
         data = _valid(ReplySerializer, request)
         ticket = services.customer_reply(
@@ -121,6 +107,7 @@ class TicketMessagesView(SupportAPIView):
 class TicketResolveView(SupportAPIView):
     """POST: mark my ticket resolved (a repeat is a no-op) → 200 with the conversation."""
 
+    @extend_schema(request=None, responses=TicketDetailSerializer)
     def post(self, request: Request, ticket_id: int) -> Response:
         return _detail(services.customer_resolve(ticket_id, user_id=request.user.id))
 
@@ -128,6 +115,16 @@ class TicketResolveView(SupportAPIView):
 class CategoriesView(APIView):
     """The categories a ticket can have, with their labels (public)."""
 
+    @extend_schema(
+        responses=inline_serializer(
+            "SupportCategoryList",
+            {
+                "results": inline_serializer(
+                    "SupportCategory", {"value": serializers.CharField(), "label": serializers.CharField()}, many=True
+                )
+            },
+        )
+    )
     def get(self, request: Request) -> Response:
         return Response({"results": [{"value": c.value, "label": c.label} for c in services.Category]})
 
