@@ -81,7 +81,7 @@ def test_wrong_credentials_are_a_400(api):
 def test_without_a_token_me_is_refused(api):
     response = api.get("/api/v1/auth/me/")
 
-    assert response.status_code == 403
+    assert response.status_code == 401
     assert response.json()["error"]["code"] == "not_authenticated"
 
 
@@ -89,7 +89,7 @@ def test_signing_out_revokes_the_token():
     client = signed_in(UserFactory())
 
     assert client.delete("/api/v1/auth/token/").status_code == 204
-    assert client.get("/api/v1/auth/me/").status_code == 403
+    assert client.get("/api/v1/auth/me/").status_code == 401
 
 
 def test_sign_in_is_throttled(api, settings):

@@ -258,8 +258,8 @@ def test_a_body_that_is_not_an_object_is_a_400():
 def test_signed_out_clients_are_refused():
     api = APIClient()
 
-    assert post(api, order_body()).status_code == 403
-    assert api.get(f"{CHECKOUT}/{uuid.uuid4()}").status_code == 403
+    assert post(api, order_body()).status_code == 401
+    assert api.get(f"{CHECKOUT}/{uuid.uuid4()}").status_code == 401
 
 
 def test_someone_elses_checkout_is_a_404():

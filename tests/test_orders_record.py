@@ -138,7 +138,7 @@ def test_someone_elses_order_is_not_found(client, customer):
 def test_orders_api_requires_login(client):
     response = client.get("/api/v1/orders/")
 
-    assert response.status_code == 403
+    assert response.status_code == 401
     assert "error" in response.json()
 
 

@@ -50,7 +50,7 @@ def test_a_signed_in_customer_posts_a_review_and_sees_it_pending():
 def test_posting_needs_a_signed_in_customer(api):
     response = api.post(f"/api/v1/products/{ProductFactory().id}/reviews/", {"rating": 5}, format="json")
 
-    assert response.status_code == 403
+    assert response.status_code == 401
     assert response.json()["error"]["code"] == "not_authenticated"
 
 
@@ -245,4 +245,4 @@ def test_my_reviews_lists_every_state_of_my_own_reviews_only():
     assert response.status_code == 200
     statuses = {r["id"]: r["status"] for r in response.json()["results"]}
     assert statuses == {mine_published.review_id: "published", mine_held.review_id: "pending"}
-    assert APIClient().get("/api/v1/reviews/mine/").status_code == 403
+    assert APIClient().get("/api/v1/reviews/mine/").status_code == 401
