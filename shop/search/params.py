@@ -131,12 +131,25 @@ class ParamErrors:
         return f"{name}: {messages[0]}"
 
 
+def _without_nul(query: QueryDict, errors: ParamErrors) -> QueryDict:
+    """NUL characters reported, and dropped: PostgreSQL text cannot hold them (a 500, not a 400)."""
+    if not any("\x00" in value for _name, values in query.lists() for value in values):
+        return query
+    cleaned = QueryDict(mutable=True)
+    for name, values in query.lists():
+        if any("\x00" in value for value in values):
+            errors.add(name, "Must not contain NUL characters.")
+        cleaned.setlist(name, [value.replace("\x00", "") for value in values])
+    return cleaned
+
+
 def parse(query: QueryDict, *, require_query: bool = False) -> tuple[SearchParams, ParamErrors]:
     """Read search parameters; bad values are left at their defaults and reported in the errors."""
     errors = ParamErrors()
     for name in query:
         if name not in KNOWN_PARAMS and not name.startswith(ATTRIBUTE_PREFIX):
             errors.add(name, "Unknown parameter.", "unknown_parameter")
+    query = _without_nul(query, errors)
 
     raw_q = query.get("q", "")
     if len(raw_q) > text.MAX_QUERY_CHARS:

@@ -55,7 +55,7 @@ class CartDetailView(APIView):
         owner, token = _owner(request, change=False)
         return _answer(services.get_cart(owner), owner, token)
 
-    @CART_SCHEMA
+    @extend_schema(responses={200: CartSerializer}, parameters=[CART_TOKEN_PARAMETER])
     def delete(self, request: Request) -> Response:
         owner, token = _owner(request, change=False)
         return _answer(services.clear(owner), owner, token)
