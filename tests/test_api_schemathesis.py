@@ -12,7 +12,8 @@ import schemathesis
 from django.core.signals import request_finished, request_started
 from django.core.wsgi import get_wsgi_application
 from django.db import close_old_connections
-from hypothesis import HealthCheck, settings
+from hypothesis import HealthCheck
+from hypothesis import settings as hypothesis_settings
 from rest_framework.authtoken.models import Token
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import response_schema_conformance, status_code_conformance
@@ -20,6 +21,7 @@ from schemathesis.specs.openapi.checks import response_schema_conformance, statu
 from tests.factories_accounts import UserFactory
 from tests.factories_cart import sellable_sku
 
+# Per operation. CI runs a fixed (derandomized) sample; SCHEMATHESIS_RANDOM=1 with more examples explores.
 MAX_EXAMPLES = int(os.environ.get("SCHEMATHESIS_MAX_EXAMPLES", "12"))
 CHECKS = [not_a_server_error, status_code_conformance, response_schema_conformance]
 
@@ -31,7 +33,7 @@ schema = schemathesis.openapi.from_wsgi("/api/v1/schema/", get_wsgi_application(
 @pytest.fixture
 def customer_token(db, settings) -> Iterator[str]:
     """A signed-in customer, a product to find, generous rates, and one shared connection."""
-    # Generous rates: this test is about answers, not limits (tests/test_api_throttling.py).
+    # Generous rates: this test is about answers, not limits (tests/test_api_conventions.py).
     settings.API_THROTTLE_RATES = {scope: "100000/min" for scope in settings.API_THROTTLE_RATES}
     settings.SUPPORT_TICKET_RATE = settings.SUPPORT_MESSAGE_RATE = "100000/min"
     sellable_sku()
@@ -46,7 +48,7 @@ def customer_token(db, settings) -> Iterator[str]:
 
 
 @schema.parametrize()
-@settings(
+@hypothesis_settings(
     max_examples=MAX_EXAMPLES,
     deadline=None,
     suppress_health_check=list(HealthCheck),
