@@ -253,7 +253,6 @@ INSTALLED_APPS += ["shop.fulfillment", "shop.notifications", "shop.analytics"]
 SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000").rstrip("/")  # links in emails
 ORDERS_RETURN_WINDOW_DAYS = int(os.environ.get("ORDERS_RETURN_WINDOW_DAYS", "30"))  # staff may override in the admin
 ORDERS_REFUND_MAX_ATTEMPTS = int(os.environ.get("ORDERS_REFUND_MAX_ATTEMPTS", "5"))
-ORDERS_IDEMPOTENCY_DAYS = int(os.environ.get("ORDERS_IDEMPOTENCY_DAYS", "7"))  # cancel/return keys are kept this long
 FULFILLMENT_WAREHOUSE_ADAPTERS = {"simulated": "shop.fulfillment.simulated_warehouse.SimulatedWarehouse"}
 FULFILLMENT_DEFAULT_WAREHOUSE_ADAPTER = os.environ.get("FULFILLMENT_DEFAULT_WAREHOUSE_ADAPTER", "simulated")
 FULFILLMENT_CARRIERS = {"simex": "shop.fulfillment.simulated_carrier.SimulatedCarrier"}
@@ -285,10 +284,6 @@ NOTIFICATIONS_STAFF_EMAILS = env_list("NOTIFICATIONS_STAFF_EMAILS", ["staff@loca
 NOTIFICATIONS_STORE_NAME = os.environ.get("NOTIFICATIONS_STORE_NAME", "Shop")
 NOTIFICATIONS_DOMAIN = os.environ.get("NOTIFICATIONS_DOMAIN", "shop.localhost")  # in Message-IDs
 CELERY_BEAT_SCHEDULE["orders-resume-refunds"] = {"task": "shop.orders.tasks.resume_refunds", "schedule": 30.0}
-CELERY_BEAT_SCHEDULE["orders-prune-idempotency-keys"] = {
-    "task": "shop.orders.tasks.prune_idempotency_keys",
-    "schedule": 24 * 3600.0,
-}
 CELERY_BEAT_SCHEDULE["notifications-resend-pending"] = {
     "task": "shop.notifications.tasks.resend_pending",
     "schedule": 60.0,
@@ -430,6 +425,12 @@ API_THROTTLE_RATES = {
     "checkout": os.environ.get("CHECKOUT_THROTTLE_RATE", "20/min"),
     "search": os.environ.get("SEARCH_THROTTLE_RATE", "120/min"),
     "suggest": os.environ.get("SUGGEST_THROTTLE_RATE", "600/min"),  # autocomplete: one per keystroke
+}
+# Idempotency keys (checkout, cancel, return; shop.core.idempotency) are kept this long.
+IDEMPOTENCY_KEY_DAYS = int(os.environ.get("IDEMPOTENCY_KEY_DAYS", "7"))
+CELERY_BEAT_SCHEDULE["core-prune-idempotency-keys"] = {
+    "task": "shop.core.tasks.prune_idempotency_keys",
+    "schedule": 24 * 3600.0,
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Shop API",

@@ -10,13 +10,13 @@ import pytest
 from django.db import connection
 from django.utils import timezone
 
-from shop.core.models import OutboxEvent
+from shop.core.models import IdempotentRequest, OutboxEvent
+from shop.core.tasks import prune_idempotency_keys
 from shop.fulfillment import services as fulfillment
 from shop.fulfillment import simulated_warehouse
 from shop.orders import services as orders
 from shop.orders import stock
-from shop.orders.models import IdempotentRequest, OrderStatusChange
-from shop.orders.tasks import prune_idempotency_keys
+from shop.orders.models import OrderStatusChange
 from tests.factories_lifecycle import (
     amounts,
     assert_events_all_handled,
@@ -110,8 +110,8 @@ def test_the_cancel_api_needs_an_idempotency_key_and_replays_the_first_answer(li
     assert OrderStatusChange.objects.filter(order_id=order.order_id, to_status="cancelled").count() == 1
 
     other_request = cancel_api(client, order.order_id, key, reason="something else")
-    assert other_request.status_code == 409
-    assert other_request.json()["error"]["code"] == "idempotency_conflict"
+    assert other_request.status_code == 422
+    assert other_request.json()["error"]["code"] == "idempotency_key_reused"
 
     new_key = cancel_api(client, order.order_id, str(uuid.uuid4()))
     assert new_key.status_code == 409

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -32,12 +31,12 @@ from shop.checkout.models import Checkout, CheckoutState, ShippingRate
 from shop.checkout.pricing import Address, PricingError, Quote, clean_address, quote, quote_options
 from shop.checkout.steps import STEP_NAMES
 from shop.checkout.tasks import run_checkout
+from shop.core import idempotency
 from shop.core.errors import DomainError
 from shop.core.money import Money
 from shop.inventory import services as inventory
 from shop.payments import services as payments
 
-IDEMPOTENCY_KEY = re.compile(r"^[\x21-\x7e]{1,200}$")  # printable ASCII, no spaces (UUIDs, ULIDs, ...)
 REQUEST_FIELDS = ("address_id", "shipping_address", "shipping_option", "payment_method")
 
 
@@ -168,7 +167,7 @@ def start_checkout(user_id: int, idempotency_key: str, request: Mapping[str, Any
     Returns the checkout and whether it is new (False: the same key and body came before).
     Raises :class:`CheckoutError` (nothing written, nothing held, nothing charged).
     """
-    key = _check_key(idempotency_key)
+    key = idempotency.check_key(idempotency_key)
     body = {name: request[name] for name in REQUEST_FIELDS if request.get(name) not in (None, "")}
     request_hash = hashlib.sha256(json.dumps(body, sort_keys=True, default=str).encode()).hexdigest()
     owner = f"user:{user_id}"
@@ -225,30 +224,9 @@ def start_checkout(user_id: int, idempotency_key: str, request: Mapping[str, Any
     return _info(checkout), True
 
 
-def _check_key(idempotency_key: str | None) -> str:
-    if not idempotency_key:
-        raise CheckoutError(
-            "idempotency_key_required",
-            "Send an Idempotency-Key header (e.g. a new UUID per order attempt) so a retry cannot order twice.",
-            fields={"Idempotency-Key": ["This header is required."]},
-        )
-    if not IDEMPOTENCY_KEY.match(idempotency_key):
-        raise CheckoutError(
-            "invalid_idempotency_key",
-            "An Idempotency-Key is 1 to 200 printable characters without spaces.",
-            fields={"Idempotency-Key": ["Invalid."]},
-        )
-    return idempotency_key
-
-
 def _same_request(checkout: Checkout, request_hash: str) -> CheckoutInfo:
     if checkout.request_hash != request_hash:
-        raise CheckoutError(
-            "idempotency_key_reused",
-            "This Idempotency-Key was already used for a different order request. Use a new key for a new order.",
-            status=422,
-            fields={"Idempotency-Key": ["Already used with a different request body."]},
-        )
+        raise idempotency.IdempotencyKeyReused()
     return _info(checkout)
 
 

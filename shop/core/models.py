@@ -64,3 +64,21 @@ class FailedDelivery(models.Model):
 
     def __str__(self) -> str:
         return f"{self.consumer} x {self.event_type} {self.event_id}"
+
+
+class IdempotentRequest(models.Model):
+    """An unsafe request sent with an Idempotency-Key: a retry gets the first answer, not a second action."""
+
+    user_id = models.BigIntegerField()
+    key = models.CharField(max_length=200)
+    action = models.CharField(max_length=50)
+    request_hash = models.CharField(max_length=64)
+    status_code = models.PositiveSmallIntegerField()
+    response = models.JSONField()
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user_id", "key"], name="core_idempotent_request_once")]
+
+    def __str__(self) -> str:
+        return f"{self.action} {self.key}"

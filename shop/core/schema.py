@@ -80,6 +80,7 @@ IDEMPOTENCY_KEY_PARAMETER = OpenApiParameter(
     str,
     OpenApiParameter.HEADER,
     required=True,
-    description="A client-chosen key (8-64 characters) per intended action: a retry with the same key and "
-    "body replays the first answer (`Idempotent-Replayed: true`); the same key with another body is a 409.",
+    description="A new key (1-200 printable ASCII characters, no spaces; a UUID is best) per intended action. "
+    "A retry with the same key and body replays the first answer (`Idempotent-Replayed: true`); the same key "
+    "with another body is a 422 `idempotency_key_reused`, and while the first request runs, a 409.",
 )

@@ -17,7 +17,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from shop.core.events import Event, consumers_of, handler_for
-from shop.core.models import FailedDelivery, OutboxEvent, ProcessedEvent
+from shop.core.models import FailedDelivery, IdempotentRequest, OutboxEvent, ProcessedEvent
 
 log = logging.getLogger(__name__)
 
@@ -135,3 +135,16 @@ def prune_outbox() -> int:
                 break
             deleted += model.objects.filter(id__in=ids).delete()[0]
     return deleted
+
+
+@shared_task
+def prune_idempotency_keys() -> int:
+    """Forget idempotency keys after ``IDEMPOTENCY_KEY_DAYS`` (daily, in bounded chunks): a client
+    retries within minutes, not weeks."""
+    cutoff = timezone.now() - timedelta(days=settings.IDEMPOTENCY_KEY_DAYS)
+    deleted = 0
+    while True:
+        ids = list(IdempotentRequest.objects.filter(created_at__lt=cutoff).values_list("id", flat=True)[:PRUNE_CHUNK])
+        if not ids:
+            return deleted
+        deleted += IdempotentRequest.objects.filter(id__in=ids).delete()[0]

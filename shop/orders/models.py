@@ -216,21 +216,3 @@ class ReturnPolicy(models.Model):
     def window(cls) -> int:
         row = cls.objects.order_by("-updated_at").first()
         return row.window_days if row else settings.ORDERS_RETURN_WINDOW_DAYS
-
-
-class IdempotentRequest(models.Model):
-    """A customer action sent with an Idempotency-Key: a retry gets the first answer, not a second action."""
-
-    user_id = models.BigIntegerField()
-    key = models.CharField(max_length=200)
-    action = models.CharField(max_length=50)
-    request_hash = models.CharField(max_length=64)
-    status_code = models.PositiveSmallIntegerField()
-    response = models.JSONField()
-    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
-
-    class Meta:
-        constraints = [models.UniqueConstraint(fields=["user_id", "key"], name="idempotent_request_once")]
-
-    def __str__(self) -> str:
-        return f"{self.action} {self.key}"

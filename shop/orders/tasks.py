@@ -1,18 +1,14 @@
-"""The refund saga's Celery tasks (idempotent: the saga's lease and step counter decide what runs),
-and the pruning of old idempotency keys."""
+"""The refund saga's Celery tasks (idempotent: the saga's lease and step counter decide what runs)."""
 
 from __future__ import annotations
 
-from datetime import timedelta
 from typing import Any
 
 from celery import shared_task
-from django.conf import settings
-from django.utils import timezone
 
 from shop.core import saga
 from shop.orders import refunds
-from shop.orders.models import IdempotentRequest, Refund
+from shop.orders.models import Refund
 
 
 @shared_task(bind=True, acks_late=True, max_retries=None)
@@ -31,16 +27,3 @@ def resume_refunds() -> int:
     for refund_id in stuck:
         run_refund.delay(refund_id)
     return len(stuck)
-
-
-@shared_task
-def prune_idempotency_keys(chunk: int = 5000) -> int:
-    """Forget customer idempotency keys after ``ORDERS_IDEMPOTENCY_DAYS`` (daily, in bounded chunks):
-    a client retries within minutes, not weeks."""
-    cutoff = timezone.now() - timedelta(days=settings.ORDERS_IDEMPOTENCY_DAYS)
-    deleted = 0
-    while True:
-        ids = list(IdempotentRequest.objects.filter(created_at__lt=cutoff).values_list("id", flat=True)[:chunk])
-        if not ids:
-            return deleted
-        deleted += IdempotentRequest.objects.filter(id__in=ids).delete()[0]

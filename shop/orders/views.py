@@ -15,9 +15,10 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST, require_safe
 
+from shop.core import idempotency
 from shop.core.keyset import InvalidCursor
 from shop.fulfillment import services as fulfillment
-from shop.orders import idempotency, services
+from shop.orders import services
 from shop.orders.api.views import label_response
 from shop.orders.detail import order_detail
 from shop.orders.forms import ReturnForm
@@ -71,7 +72,7 @@ def cancel(request: HttpRequest, order_id: int) -> HttpResponse:
         answer = idempotency.run_once(
             request.user.id, request.POST.get("idempotency_key", ""), "cancel", {"order_id": order_id}, perform
         )
-    except (idempotency.InvalidKey, idempotency.IdempotencyConflict):
+    except idempotency.IdempotencyError:
         messages.error(request, "That form has expired; please try again.")
     except services.InvalidTransition as refused:
         messages.error(request, refused.message)
@@ -101,7 +102,7 @@ def request_return(request: HttpRequest, order_id: int) -> HttpResponse:
                 {"order_id": order_id, "lines": lines, "reason": reason},
                 perform,
             )
-        except (idempotency.InvalidKey, idempotency.IdempotencyConflict):
+        except idempotency.IdempotencyError:
             form.add_error(None, "That form has expired; please try again.")
         except services.ReturnRefused as refused:
             form.add_error(None, refused.message)

@@ -13,10 +13,11 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from shop.core.api import BadRequest, Conflict, page_body, page_params
+from shop.core import idempotency
+from shop.core.api import page_body, page_params
 from shop.core.schema import IDEMPOTENCY_KEY_PARAMETER, PAGE_PARAMETERS, page_of
 from shop.fulfillment import services as fulfillment
-from shop.orders import idempotency, services
+from shop.orders import services
 from shop.orders.api.serializers import (
     CancelSerializer,
     OrderDetailSerializer,
@@ -62,14 +63,9 @@ def detail_json(order: services.OrderInfo, actor: str) -> dict[str, Any]:
 
 
 def _once(request: Request, action: str, payload: dict[str, Any], perform: Any) -> Response:
-    try:
-        answer = idempotency.run_once(
-            request.user.id, request.headers.get("Idempotency-Key", ""), action, payload, perform
-        )
-    except idempotency.InvalidKey as exc:
-        raise BadRequest(str(exc), "idempotency_key_required", {"Idempotency-Key": [str(exc)]}) from None
-    except idempotency.IdempotencyConflict as exc:
-        raise Conflict(str(exc), "idempotency_conflict") from None
+    answer = idempotency.run_once(
+        request.user.id, request.headers.get(idempotency.HEADER, ""), action, payload, perform
+    )
     response = Response(answer.body, status=answer.status)
     response["Idempotent-Replayed"] = "true" if answer.replayed else "false"
     return response
