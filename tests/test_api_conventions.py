@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from django.core.management import call_command
 from django.urls import URLPattern, URLResolver, get_resolver
 from drf_spectacular.generators import SchemaGenerator
 from drf_spectacular.validation import validate_schema
@@ -220,6 +221,12 @@ def test_the_schema_is_valid_openapi_3():
 
     validate_schema(schema)
     assert schema["openapi"].startswith("3.")
+
+
+def test_the_schema_generates_without_a_single_warning(tmp_path):
+    call_command("spectacular", "--validate", "--fail-on-warn", "--file", str(tmp_path / "schema.yaml"))
+
+    assert (tmp_path / "schema.yaml").read_text().startswith("openapi: 3.")
 
 
 def test_the_schema_covers_every_operation_under_api_v1():
