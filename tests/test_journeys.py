@@ -473,7 +473,7 @@ def test_two_shoppers_race_for_the_last_unit_and_one_is_told_it_is_out_of_stock(
     refused = [name for name, text in outcomes.items() if "out of stock" in text]
     assert len(placed) == 1, outcomes
     assert len(refused) == 1, outcomes
-    assert "Limited Edition Racing Flat" in outcomes[refused[0]]
+    assert "Sorry, Limited Edition Racing Flat is out of stock." in outcomes[refused[0]]
     sku = store.sku(store.last_unit)
     assert inventory.stock_of([sku.id])[sku.id].available == 0
     assert no_active_holds()
