@@ -383,8 +383,7 @@ def test_the_shopper_returns_a_delivered_item_and_sees_the_refund(store, page):
     shot = shots("5-return-and-refund")
     checkout_in_browser(page, store, "divya@example.com")
     order = order_of(page)
-    wait_until(lambda: orders.get_order(order.order_id).status == "payment_confirmed", message="payment confirmed")
-    [shipment] = fulfillment.shipments_for_order(order.order_id)
+    [shipment] = wait_until(lambda: fulfillment.shipments_for_order(order.order_id), message="the shipment")
     for step in ("pick", "pack", "handover"):
         assert simulated_warehouse.perform(shipment.reference, step)
     wait_until(lambda: orders.get_order(order.order_id).status == "shipped", message="the capture at handover")
