@@ -88,7 +88,13 @@ def store(
             skus=sizes,
             description="A light running shoe with a cushioned sole.",
         ),
-        "walking": product("Stride Walking Shoe", category=shoes, brand="Stride", price=Decimal("1999")),
+        "walking": product(
+            "Stride Walking Shoe",
+            category=shoes,
+            brand="Stride",
+            price=Decimal("1999"),
+            description="Made for runing errands all day.",  # a seller's typo: the misspelled search finds it
+        ),
         "pace": product("Pace Running Shoe", category=shoes, brand="Pace", price=Decimal("1499")),
         "sandal": product("Pace Trail Sandal", category=sandals, brand="Pace", price=Decimal("999")),
         "last_unit": product("Limited Edition Racing Flat", category=shoes, brand="Stride", price=Decimal("4999")),
@@ -193,9 +199,15 @@ def test_a_guest_browses_filters_searches_and_adds_a_variant_to_the_cart(store, 
 
     page.get_by_label("Search products").fill("runing shoe")
     page.get_by_label("Search products").press("Enter")
-    expect(page, "so we show results for")
-    assert page.locator(".spelling strong").inner_text() == "running shoe"
-    shot(page, "typo-corrected")
+    expect(page, "Did you mean")
+    shot(page, "typo")
+    first_hit = page.locator(".product-grid .product-name").first.inner_text()
+    assert first_hit == "Stride Walking Shoe"  # the only product with every word, thanks to the seller's typo
+    page.get_by_role("link", name="running shoe", exact=True).click()
+    page.get_by_role("heading", name="Results for “running shoe”").wait_for()
+    top_two = page.locator(".product-grid .product-name").all_inner_texts()[:2]
+    assert sorted(top_two) == ["Pace Running Shoe", "Stride Running Shoe"]
+    shot(page, "did-you-mean-followed")
 
     search_box = page.get_by_label("Search products")
     search_box.fill("")
