@@ -30,7 +30,9 @@ class SignUpForm(forms.Form):
 
 
 class ProfileForm(forms.Form):
-    name = forms.CharField(max_length=300, required=False, label="Your name", widget=forms.TextInput(attrs={"autocomplete": "name"}))
+    name = forms.CharField(
+        max_length=300, required=False, label="Your name", widget=forms.TextInput(attrs={"autocomplete": "name"})
+    )
     email = forms.EmailField(max_length=150, widget=forms.EmailInput(attrs={"autocomplete": "email"}))
 
 

@@ -270,7 +270,9 @@ def returns_of(order_id: int) -> list[ReturnInfo]:
 
 def returns_for_user(user_id: int, *, cursor: str | None = None, size: int = 20) -> KeysetPage[ReturnInfo]:
     """A customer's returns over all orders, newest first, in keyset pages (InvalidCursor on a bad cursor)."""
-    rows = Return.objects.filter(order__user_id=user_id).select_related("order", "refund").prefetch_related("lines__line")
+    rows = (
+        Return.objects.filter(order__user_id=user_id).select_related("order", "refund").prefetch_related("lines__line")
+    )
     page = paginate(rows, ["-requested_at", "-id"], cursor, size)
     return KeysetPage([_info(ret) for ret in page.items], page.next_cursor, page.previous_cursor)
 
