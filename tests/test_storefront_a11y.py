@@ -129,3 +129,48 @@ def test_key_pages_pass_axe_and_fit_the_screen(store, browser, viewport):
     assert not problems, "\n".join(f"{page}: {found}" for page, found in problems.items())
     assert len(set(titles.values())) == len(titles), titles  # every page says what it is
     assert all(title.endswith("· Shop") for title in titles.values()), titles
+
+
+def tab_to(page, name: str, limit: int = 40) -> int:
+    """Press Tab until the focused element's text or label is ``name``; how many presses it took."""
+    for presses in range(1, limit + 1):
+        page.keyboard.press("Tab")
+        focused = page.evaluate("() => (document.activeElement.innerText || document.activeElement.value || '').trim()")
+        if focused == name:
+            return presses
+    pytest.fail(f"Tab never reached {name!r}")
+
+
+def test_the_skip_link_shows_on_focus_and_moves_to_the_main_content(store, page):
+    base = store[0]
+    page.set_viewport_size(PHONE)
+    page.goto(f"{base}/")
+
+    page.keyboard.press("Tab")
+    skip = page.evaluate(
+        """() => { const el = document.activeElement, box = el.getBoundingClientRect();
+        return {text: el.innerText, visible: box.left >= 0 && box.right <= innerWidth,
+                outline: getComputedStyle(el).outlineStyle}; }"""
+    )
+    page.keyboard.press("Enter")
+
+    assert skip == {"text": "Skip to content", "visible": True, "outline": "solid"}
+    assert page.evaluate("() => location.hash") == "#main"
+
+
+def test_by_keyboard_a_shopper_reaches_add_to_cart_and_signs_in(store, page):
+    base, _, guest, _ = store
+    product_path = next(path for path, name in guest if name == "product")
+    page.goto(base + product_path)
+    tab_to(page, "Add to cart")
+    page.keyboard.press("Enter")
+    page.wait_for_url(f"{base}/cart/**")
+    assert "Added to your cart." in page.content()
+
+    page.goto(f"{base}/accounts/login/")
+    page.keyboard.type("asha")  # the first field has the focus
+    page.keyboard.press("Tab")
+    page.keyboard.type("pw")
+    page.keyboard.press("Enter")
+    page.wait_for_url(f"{base}/")
+    assert "Hello, asha" in page.content()
