@@ -1,4 +1,6 @@
-"""One headless Chromium for the whole test session (loaded by conftest's pytest_plugins).
+"""Browser fixtures (loaded by conftest's pytest_plugins): one headless Chromium for the whole
+test session (``browser``), a fresh context and page per shopper (``page``, ``new_page``), and
+``request_log``, every request that reached the live server, so a test can prove what never did.
 
 Playwright's sync API marks its event loop as running in this thread between calls, and
 Django refuses database calls while a loop runs (and ``asyncio.run`` refuses to start).
@@ -10,13 +12,15 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import io
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from typing import Any
 
 import pytest
 from django.db import connections
 
-from tests.browser import DESKTOP, launch_chromium
+from tests.browser import DESKTOP, RequestLog, launch_chromium
 
 
 @contextlib.contextmanager
@@ -67,8 +71,43 @@ def _browser_test(request) -> Iterator[None]:
 
 
 @pytest.fixture
-def page(browser):
-    """A fresh page (own cookies and storage) at the desktop viewport, closed after the test."""
-    context = browser.new_context(viewport=DESKTOP)
-    yield context.new_page()
-    context.close()
+def new_page(browser: Any) -> Iterator[Callable[[], Any]]:
+    """Open a page in a context of its own (a separate shopper); all closed after the test."""
+    contexts: list[Any] = []
+
+    def open_page() -> Any:
+        context = browser.new_context(viewport=DESKTOP)
+        context.set_default_timeout(15_000)
+        contexts.append(context)
+        return context.new_page()
+
+    yield open_page
+    for context in contexts:
+        context.close()
+
+
+@pytest.fixture
+def page(new_page: Callable[[], Any]) -> Any:
+    """A fresh page for one shopper, at the desktop viewport."""
+    return new_page()
+
+
+@pytest.fixture
+def request_log(live_server: Any) -> Iterator[RequestLog]:
+    """Wrap the live server's WSGI application so that every request is logged before Django
+    sees it; the original application is put back after the test."""
+    log = RequestLog()
+    server = live_server.thread.httpd
+    application = server.get_app()
+
+    def logging_app(environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+        body = environ["wsgi.input"].read(length) if length else b""
+        environ["wsgi.input"] = io.BytesIO(body)
+        query = environ.get("QUERY_STRING", "")
+        log.record(environ["REQUEST_METHOD"], environ["PATH_INFO"] + (f"?{query}" if query else ""), body)
+        return application(environ, start_response)
+
+    server.set_app(logging_app)
+    yield log
+    server.set_app(application)

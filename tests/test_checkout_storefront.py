@@ -178,6 +178,17 @@ def test_someone_elses_confirmation_page_is_a_404():
     assert signed_in(shopper_with()).get(location).status_code == 404
 
 
+def test_an_item_sold_out_since_it_was_added_is_marked_out_of_stock_on_the_checkout_page():
+    who = shopper_with(stock=1)
+    client = with_address(who)
+    inventory.reserve("someone-else", [inventory.Line(who.skus[0].id, 1)])
+
+    page = client.get(PAGE).content.decode()
+
+    assert '<div class="stock-out_of_stock">Out of stock</div>' in page
+    assert "Only 0 left" not in page
+
+
 def test_the_cart_links_to_checkout():
     page = signed_in(shopper_with()).get("/cart/").content.decode()
 
