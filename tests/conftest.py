@@ -19,7 +19,7 @@ from django.db import connection
 from shop.celery import app as celery_app
 from shop.core.redis import get_redis
 
-pytest_plugins = ["tests.fixtures_payments", "tests.fixtures_lifecycle", "tests.browser"]
+pytest_plugins = ["tests.fixtures_payments", "tests.fixtures_lifecycle", "tests.fixtures_browser"]
 
 ROOT = Path(__file__).resolve().parent.parent
 OUTPUT_DIR = Path(os.environ.get("TEST_OUTPUT_DIR", ROOT / "test-output"))

@@ -193,3 +193,22 @@ def test_the_cart_links_to_checkout():
     page = signed_in(shopper_with()).get("/cart/").content.decode()
 
     assert 'href="/checkout/"' in page
+
+
+def test_an_item_sold_out_since_it_was_added_shows_a_clear_message_not_an_error_page(
+    django_capture_on_commit_callbacks,
+):
+    who = shopper_with(quantity=1, stock=1)
+    client = with_address(who)
+    key = idempotency_key(client.get(PAGE).content.decode())
+    assert inventory.reserve("someone-else", [inventory.Line(sku_id=who.skus[0].id, quantity=1)]).ok
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            "/checkout/place/", {"shipping_option": "standard", "payment_method": VISA, "idempotency_key": key}
+        )
+    page = response.content.decode()
+
+    assert response.status_code == 400  # the checkout page again, with the reason on top
+    assert re.search(r'role="alert" id="checkout-error">Sorry, [^<]+ is out of stock\.<', page)
+    assert cart_lines(who) == {who.skus[0].id: (1, Decimal("600.00"))}
