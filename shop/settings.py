@@ -49,6 +49,7 @@ if not DEBUG:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
+CSRF_FAILURE_VIEW = "shop.core.views.csrf_failure"
 
 INSTALLED_APPS = [
     "django.contrib.admin",

@@ -12,6 +12,8 @@ register_converter(IdConverter, "id")
 
 handler404 = "shop.core.views.page_not_found"
 handler500 = "shop.core.views.server_error"
+handler403 = "shop.core.views.permission_denied"
+handler400 = "shop.core.views.bad_request"
 
 api_v1 = [
     path("", include("shop.catalog.api.urls")),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -18,7 +19,7 @@ from django.db import connection
 from shop.celery import app as celery_app
 from shop.core.redis import get_redis
 
-pytest_plugins = ["tests.fixtures_payments", "tests.fixtures_lifecycle"]
+pytest_plugins = ["tests.fixtures_payments", "tests.fixtures_lifecycle", "tests.fixtures_browser"]
 
 ROOT = Path(__file__).resolve().parent.parent
 OUTPUT_DIR = Path(os.environ.get("TEST_OUTPUT_DIR", ROOT / "test-output"))
@@ -138,6 +139,20 @@ def _worker_process(django_db_setup, django_db_blocker) -> Iterator[WorkerProces
     worker = WorkerProcess(name, OUTPUT_DIR / "celery-worker.log")
     yield worker
     worker.stop()
+
+
+@contextlib.contextmanager
+def worker_environment(worker: WorkerProcess, env: dict[str, str]) -> Iterator[WorkerProcess]:
+    """The session's worker, restarted with ``env`` (e.g. fast simulators); ``celery_worker``
+    starts it again with this environment, and later tests get one with the default."""
+    with pytest.MonkeyPatch.context() as patch:
+        for name, value in env.items():
+            patch.setenv(name, value)
+        worker.stop()
+        try:
+            yield worker
+        finally:
+            worker.stop()
 
 
 @pytest.fixture

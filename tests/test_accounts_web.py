@@ -116,7 +116,7 @@ def test_the_address_book(client):
 
     first, second = Address.objects.order_by("id")
     assert (first.is_default, second.is_default) == (False, True)
-    page = client.get("/accounts/").content.decode()
+    page = client.get("/accounts/addresses/").content.decode()
     assert "12 MG Road" in page
     assert "7 Park Street" in page
     client.post(f"/accounts/addresses/{first.id}/", {**ADDRESS, "city": "Mysuru"})

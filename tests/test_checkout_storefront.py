@@ -12,6 +12,7 @@ from django.test import Client
 
 from shop.accounts import services as accounts
 from shop.checkout.models import Checkout
+from shop.inventory import services as inventory
 from tests.factories_checkout import BENGALURU, DECLINED, VISA, cart_lines, shopper_with
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("stripe_emulator")]
@@ -177,7 +178,37 @@ def test_someone_elses_confirmation_page_is_a_404():
     assert signed_in(shopper_with()).get(location).status_code == 404
 
 
+def test_an_item_sold_out_since_it_was_added_is_marked_out_of_stock_on_the_checkout_page():
+    who = shopper_with(stock=1)
+    client = with_address(who)
+    inventory.reserve("someone-else", [inventory.Line(who.skus[0].id, 1)])
+
+    page = client.get(PAGE).content.decode()
+
+    assert '<div class="stock-out_of_stock">Out of stock</div>' in page
+    assert "Only 0 left" not in page
+
+
 def test_the_cart_links_to_checkout():
     page = signed_in(shopper_with()).get("/cart/").content.decode()
 
     assert 'href="/checkout/"' in page
+
+
+def test_an_item_sold_out_since_it_was_added_shows_a_clear_message_not_an_error_page(
+    django_capture_on_commit_callbacks,
+):
+    who = shopper_with(quantity=1, stock=1)
+    client = with_address(who)
+    key = idempotency_key(client.get(PAGE).content.decode())
+    assert inventory.reserve("someone-else", [inventory.Line(sku_id=who.skus[0].id, quantity=1)]).ok
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            "/checkout/place/", {"shipping_option": "standard", "payment_method": VISA, "idempotency_key": key}
+        )
+    page = response.content.decode()
+
+    assert response.status_code == 400  # the checkout page again, with the reason on top
+    assert re.search(r'role="alert" id="checkout-error">Sorry, [^<]+ is out of stock\.<', page)
+    assert cart_lines(who) == {who.skus[0].id: (1, Decimal("600.00"))}

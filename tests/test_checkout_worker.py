@@ -187,30 +187,27 @@ def test_a_worker_killed_while_compensating_finishes_the_compensation(workers, p
 
 
 @pytest.mark.browser
-def test_in_a_browser_the_confirmation_page_follows_the_saga_to_the_order_number(workers, live_server, client):
-    from tests.test_payments_card_entry import open_browser
-
+def test_in_a_browser_the_confirmation_page_follows_the_saga_to_the_order_number(workers, live_server, client, page):
     workers()
     who = shopper_with(price="600.00")
     client.force_login(who.user)
-    with open_browser() as page:
-        page.context.add_cookies(
-            [{"name": "sessionid", "value": client.cookies["sessionid"].value, "url": live_server.url}]
-        )
-        page.goto(f"{live_server.url}/checkout/")
-        page.get_by_label("Full name").fill("Asha Rao")
-        page.get_by_label("Address line 1").fill("1 MG Road")
-        page.get_by_label("City").fill("Bengaluru")
-        page.get_by_label("PIN code").fill("560001")
-        page.get_by_role("button", name="Deliver here").click()
-        page.get_by_label("Express").check()
-        page.get_by_label("Card number").fill("4242 4242 4242 4242")
-        page.get_by_label("Expiry (MM / YY)").fill("12 / 34")
-        page.get_by_label("Security code (CVC)").fill("123")
-        page.get_by_role("button", name="Place your order").click()
-        number = page.locator("#order-number")
-        number.wait_for(timeout=20_000)  # the page polled the status API and reloaded at the end
-        shown = number.inner_text()
+    page.context.add_cookies(
+        [{"name": "sessionid", "value": client.cookies["sessionid"].value, "url": live_server.url}]
+    )
+    page.goto(f"{live_server.url}/checkout/")
+    page.get_by_label("Full name").fill("Asha Rao")
+    page.get_by_label("Address line 1").fill("1 MG Road")
+    page.get_by_label("City").fill("Bengaluru")
+    page.get_by_label("PIN code").fill("560001")
+    page.get_by_role("button", name="Deliver here").click()
+    page.get_by_label("Express").check()
+    page.get_by_label("Card number").fill("4242 4242 4242 4242")
+    page.get_by_label("Expiry (MM / YY)").fill("12 / 34")
+    page.get_by_label("Security code (CVC)").fill("123")
+    page.get_by_role("button", name="Place your order").click()
+    number = page.locator("#order-number")
+    number.wait_for(timeout=20_000)  # the page polled the status API and reloaded at the end
+    shown = number.inner_text()
 
     checkout = Checkout.objects.get()
     assert (checkout.state, checkout.shipping_option) == ("completed", "express")

@@ -10,7 +10,7 @@ from celery.exceptions import Retry
 from django.core import mail
 
 from shop.fulfillment import services as fulfillment
-from shop.fulfillment import simulated_warehouse
+from shop.fulfillment import simulated_carrier, simulated_warehouse
 from shop.fulfillment.services import split_total
 from shop.fulfillment.tasks import ship_shipment
 from shop.notifications.models import Notification, StaffAlert
@@ -133,6 +133,27 @@ def test_an_unreachable_processor_is_retried_then_held_and_a_retry_captures_once
     assert fulfillment.get_shipment(parcel.shipment_id).status == "shipped"
     assert amounts(order)[1] == order.grand_total  # the pending capture was replayed, not doubled
     assert status(order) == "shipped"
+
+
+def test_a_delivery_scanned_while_the_capture_is_retried_delivers_the_parcel_once_it_ships(lifecycle, settings):
+    stock_up(1, 10, 5)
+    order = checkout(lines=[(1, 1)])
+    (parcel,) = fulfillment.shipments_for_order(order.order_id)
+    for step in ("pick", "pack"):
+        assert simulated_warehouse.perform(parcel.reference, step)
+    with dead_processor(settings), pytest.raises(Retry):
+        simulated_warehouse.perform(parcel.reference, "handover")
+    tracking_number = fulfillment.get_shipment(parcel.shipment_id).tracking_number
+    for code in ("in_transit", "out_for_delivery", "delivered"):  # the carrier does not wait for our capture
+        assert simulated_carrier.send_event(tracking_number, code) == 200
+    assert fulfillment.get_shipment(parcel.shipment_id).status == "capturing"
+
+    ship_shipment.apply(args=[parcel.shipment_id])  # the retried capture succeeds
+
+    assert fulfillment.get_shipment(parcel.shipment_id).status == "delivered"
+    assert status(order) == "delivered"
+    assert amounts(order)[1] == order.grand_total
+    assert_events_all_handled()
 
 
 def test_warehouse_reports_out_of_order_are_refused_and_repeats_are_harmless(lifecycle):

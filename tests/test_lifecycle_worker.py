@@ -10,7 +10,7 @@ import pytest
 from shop.notifications.models import Notification
 from shop.orders import services as orders
 from shop.orders import stock
-from tests.conftest import wait_until
+from tests.conftest import wait_until, worker_environment
 from tests.factories_lifecycle import amounts, assert_events_all_handled, checkout, status, stock_up
 
 SIMULATOR_ENV = {
@@ -25,13 +25,10 @@ SIMULATOR_ENV = {
 
 
 @pytest.fixture
-def simulating_worker(payments_emulator, _worker_process, monkeypatch):
+def simulating_worker(payments_emulator, _worker_process):
     """The session's worker, restarted so that it reads the emulator's address and fast simulators."""
-    for name, value in SIMULATOR_ENV.items():
-        monkeypatch.setenv(name, value)
-    _worker_process.stop()  # celery_worker starts it again with this environment
-    yield _worker_process
-    _worker_process.stop()  # later tests get a worker with the default environment
+    with worker_environment(_worker_process, SIMULATOR_ENV) as worker:
+        yield worker
 
 
 def sent(order_id: int) -> list[str]:

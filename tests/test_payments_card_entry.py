@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import contextlib
 import json
-import os
-import shutil
 from urllib.parse import urlencode
 
 import pytest
@@ -107,42 +104,20 @@ def test_card_entry_submits_only_a_hidden_token_field(settings):
 
 # --- In a real browser -------------------------------------------------------------------------
 
-CHROMIUM = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium") or shutil.which("chromium-browser")
-
-
-@contextlib.contextmanager
-def open_browser():
-    """A headless Chromium page (Debian's chromium package; the suite skips without it)."""
-    if not CHROMIUM or not os.path.exists(CHROMIUM):
-        pytest.skip("no Chromium: apt-get install chromium")
-    sync_playwright = pytest.importorskip("playwright.sync_api").sync_playwright
-
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"  # Playwright's sync API runs an event loop in this thread
-    try:
-        with sync_playwright() as playwright:
-            browser = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
-            try:
-                yield browser.new_page()
-            finally:
-                browser.close()
-    finally:
-        os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
-
 
 @pytest.mark.browser
 @pytest.mark.urls("tests.payments_card_page")
 @pytest.mark.django_db(transaction=True)
-def test_browser_sends_the_card_to_the_processor_and_only_the_token_to_us(live_server, stripe_emulator):
+def test_browser_sends_the_card_to_the_processor_and_only_the_token_to_us(live_server, stripe_emulator, page):
     payments_card_page.RECEIVED.clear()
     processor_calls: list[str] = []
-    with open_browser() as page:
-        page.on("request", lambda request: processor_calls.append(f"{request.method} {request.url}"))
-        page.goto(f"{live_server.url}/test-pay/")
-        page.get_by_label("Card number").fill("4242 4242 4242 4242")
-        page.get_by_label("Expiry (MM / YY)").fill("12 / 34")
-        page.get_by_label("Security code (CVC)").fill("123")
-        page.get_by_role("button", name="Pay").click()
-        page.wait_for_selector("#received")
+    page.on("request", lambda request: processor_calls.append(f"{request.method} {request.url}"))
+    page.goto(f"{live_server.url}/test-pay/")
+    page.get_by_label("Card number").fill("4242 4242 4242 4242")
+    page.get_by_label("Expiry (MM / YY)").fill("12 / 34")
+    page.get_by_label("Security code (CVC)").fill("123")
+    page.get_by_role("button", name="Pay").click()
+    page.wait_for_selector("#received")
 
     [posted] = payments_card_page.RECEIVED
     assert set(posted) == {"csrfmiddlewaretoken", "payment_method"}
@@ -156,17 +131,16 @@ def test_browser_sends_the_card_to_the_processor_and_only_the_token_to_us(live_s
 @pytest.mark.browser
 @pytest.mark.urls("tests.payments_card_page")
 @pytest.mark.django_db(transaction=True)
-def test_browser_shows_the_processors_error_and_posts_nothing(live_server, stripe_emulator):
+def test_browser_shows_the_processors_error_and_posts_nothing(live_server, stripe_emulator, page):
     payments_card_page.RECEIVED.clear()
-    with open_browser() as page:
-        page.goto(f"{live_server.url}/test-pay/")
-        page.get_by_label("Card number").fill("4242 4242 4242 4241")
-        page.get_by_label("Expiry (MM / YY)").fill("12 / 34")
-        page.get_by_label("Security code (CVC)").fill("123")
-        page.get_by_role("button", name="Pay").click()
-        alert = page.get_by_role("alert")
-        alert.filter(has_text="incorrect").wait_for()
-        message = alert.inner_text()
+    page.goto(f"{live_server.url}/test-pay/")
+    page.get_by_label("Card number").fill("4242 4242 4242 4241")
+    page.get_by_label("Expiry (MM / YY)").fill("12 / 34")
+    page.get_by_label("Security code (CVC)").fill("123")
+    page.get_by_role("button", name="Pay").click()
+    alert = page.get_by_role("alert")
+    alert.filter(has_text="incorrect").wait_for()
+    message = alert.inner_text()
 
     assert "Your card number is incorrect." in message
     assert payments_card_page.RECEIVED == []

@@ -48,6 +48,13 @@ def test_category_page_lists_subtree_products_with_sort_and_breadcrumbs(client, 
     assert 'value="-price" selected' in page
 
 
+def test_category_page_links_to_its_products_on_the_search_page_with_facet_filters(client, product):
+    page = client.get(f"/c/{product.category.id}/shirts/").content.decode()
+
+    assert 'href="/search/?category=Clothing+%E2%80%BA+Shirts"' in page
+    assert "Filter these products" in page
+
+
 def test_category_page_ignores_a_bad_sort_or_cursor(client, product):
     response = client.get(f"/c/{product.category_id}/shirts/?sort=bogus&cursor=%%%")
 

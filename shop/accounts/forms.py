@@ -29,6 +29,13 @@ class SignUpForm(forms.Form):
         return data
 
 
+class ProfileForm(forms.Form):
+    name = forms.CharField(
+        max_length=300, required=False, label="Your name", widget=forms.TextInput(attrs={"autocomplete": "name"})
+    )
+    email = forms.EmailField(max_length=150, widget=forms.EmailInput(attrs={"autocomplete": "email"}))
+
+
 class LoginForm(AuthenticationForm):
     username = forms.CharField(
         label="Email or username", max_length=254, widget=forms.TextInput(attrs={"autofocus": True})

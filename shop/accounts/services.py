@@ -83,6 +83,31 @@ def sign_up(email: str, password: str, name: str = "") -> User:
     return user
 
 
+@transaction.atomic
+def update_profile(user_id: int, name: str, email: str) -> UserInfo:
+    """Change a customer's name and email; ValidationError with field errors on a taken or bad email.
+
+    A customer who signed up by email has that email as username too: it moves with
+    the email, so the old address is free for a new account and signs nobody in.
+    """
+    user = get_user_model()._default_manager.select_for_update().get(pk=user_id)
+    email = get_user_model()._default_manager.normalize_email(email).strip().lower()
+    others = get_user_model()._default_manager.exclude(pk=user_id)
+    if others.filter(email__iexact=email).exists() or others.filter(username__iexact=email).exists():
+        raise ValidationError({"email": ["Another account uses this email address."]})
+    if user.username.lower() == user.email.lower():
+        user.username = email
+    user.email = email
+    first, _, last = name.strip().partition(" ")
+    user.first_name, user.last_name = first[:150], last.strip()[:150]
+    try:
+        user.full_clean(exclude=["password"])
+    except ValidationError as exc:
+        raise ValidationError({k if k != "username" else "email": v for k, v in exc.message_dict.items()}) from None
+    user.save(update_fields=["username", "email", "first_name", "last_name"])
+    return user_info(user)
+
+
 def _info(address: Address) -> AddressInfo:
     return AddressInfo(address.pk, address.user_id, *(getattr(address, name) for name in ADDRESS_FIELDS))
 

@@ -1,4 +1,4 @@
-"""Account pages: sign up, sign in, sign out, and the address book.
+"""Account pages: sign up, sign in, sign out, the profile (name, email, password) and the address book.
 
 Signing in (or up) folds the guest's cart into the customer's through
 ``shop.cart.services.merge_guest_cart``; then the guest cookie is dropped.
@@ -6,17 +6,20 @@ Signing in (or up) folds the guest's cart into the customer's through
 
 from __future__ import annotations
 
+from django import forms
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.forms import PasswordChangeForm
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse_lazy
 from django.views.decorators.http import require_POST
 
 from shop.accounts import services
-from shop.accounts.forms import AddressForm, LoginForm, SignUpForm
+from shop.accounts.forms import AddressForm, LoginForm, ProfileForm, SignUpForm
 from shop.accounts.models import Address
 from shop.cart import services as cart
 
@@ -40,6 +43,17 @@ class LogoutView(auth_views.LogoutView):
     pass
 
 
+class PasswordChangeView(auth_views.PasswordChangeView):
+    """Django's own view: checks the old password, runs the validators, keeps this session signed in."""
+
+    template_name = "accounts/password_change.html"
+    success_url = reverse_lazy("accounts:account")
+
+    def form_valid(self, form: PasswordChangeForm) -> HttpResponse:
+        messages.success(self.request, "Your password is changed.")
+        return super().form_valid(form)
+
+
 def signup(request: HttpRequest) -> HttpResponse:
     if request.user.is_authenticated:
         return redirect("accounts:account")
@@ -53,7 +67,28 @@ def signup(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def account(request: HttpRequest) -> HttpResponse:
-    return render(request, "accounts/account.html", {"addresses": services.list_addresses(request.user.pk)})
+    return render(request, "accounts/account.html", {"profile": services.get_user(request.user.pk)})
+
+
+@login_required
+def profile_form(request: HttpRequest) -> HttpResponse:
+    user = request.user
+    initial = {"name": user.get_full_name(), "email": user.email}
+    form = ProfileForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.update_profile(user.pk, form.cleaned_data["name"], form.cleaned_data["email"])
+        except ValidationError as exc:
+            _add_errors(form, exc)
+        else:
+            messages.success(request, "Your profile is saved.")
+            return redirect("accounts:account")
+    return render(request, "accounts/profile_form.html", {"form": form}, status=400 if form.errors else 200)
+
+
+@login_required
+def addresses(request: HttpRequest) -> HttpResponse:
+    return render(request, "accounts/addresses.html", {"addresses": services.list_addresses(request.user.pk)})
 
 
 @login_required
@@ -72,7 +107,7 @@ def address_form(request: HttpRequest, address_id: int | None = None) -> HttpRes
             _add_errors(form, exc)
         else:
             messages.success(request, "Address saved.")
-            return redirect("accounts:account")
+            return redirect("accounts:addresses")
     return render(request, "accounts/address_form.html", {"form": form, "editing": instance is not None})
 
 
@@ -82,10 +117,10 @@ def address_delete(request: HttpRequest, address_id: int) -> HttpResponse:
     if not services.delete_address(request.user.pk, address_id):
         raise Http404("No such address")
     messages.success(request, "Address deleted.")
-    return redirect("accounts:account")
+    return redirect("accounts:addresses")
 
 
-def _add_errors(form: AddressForm, exc: ValidationError) -> None:
+def _add_errors(form: forms.Form, exc: ValidationError) -> None:
     if hasattr(exc, "error_dict"):
         for field, errors in exc.message_dict.items():
             form.add_error(field if field in form.fields else None, errors)

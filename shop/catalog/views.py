@@ -21,6 +21,7 @@ from shop.catalog.models import Category, Product
 from shop.core.http_cache import current_version
 from shop.core.keyset import InvalidCursor
 from shop.inventory import services as inventory
+from shop.search import services as search
 
 HOME_FEATURED = 12
 
@@ -68,12 +69,14 @@ def category(request: HttpRequest, category_id: int, slug: str | None = None) ->
             category=node, brand_id=None, sort=sort, cursor=None, size=queries.DEFAULT_PAGE_SIZE
         )
     children = Category.objects.get_children(node).filter(is_active=True)
+    path = queries.breadcrumbs(node)
     return render(
         request,
         "catalog/category.html",
         {
             "category": node,
-            "breadcrumbs": queries.breadcrumbs(node)[:-1],
+            "breadcrumbs": path[:-1],
+            "filter_url": search.category_results_url([crumb.name for crumb in path]),
             "children": children,
             "listing": listing,
             "products": listing.page.items,

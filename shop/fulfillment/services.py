@@ -627,6 +627,14 @@ def ship(shipment_id: int) -> str:
         )
         number, code = shipment.tracking_number or "", shipment.carrier
         transaction.on_commit(lambda: carrier(code).start_tracking(number))
+        # The carrier's scans can come in while the capture is still running (a slow or retried
+        # capture); they were recorded but could not move the parcel, so a delivery must not be lost.
+        delivered = shipment.tracking_events.filter(code="delivered").order_by("occurred_at").first()
+        if delivered is not None:
+            _mark_delivered(shipment, siblings, delivered.occurred_at)
+            shipment.tracking_status = "delivered"
+            shipment.save(update_fields=["status", "delivered_at", "tracking_status", "updated_at"])
+            return S.DELIVERED
     return S.SHIPPED
 
 
@@ -727,19 +735,25 @@ def apply_tracking(carrier_code: str, update: TrackingUpdate) -> str:
         latest = shipment.tracking_events.order_by("-occurred_at", "-id").values_list("code", flat=True).first()
         shipment.tracking_status = latest or update.code
         if update.code == "delivered" and shipment.status == S.SHIPPED:
-            shipment.status = S.DELIVERED
-            shipment.delivered_at = update.occurred_at
-            _report_to_order(shipment, siblings, f"{shipment.reference} delivered")
-            publish(
-                ShipmentDelivered(
-                    shipment_id=shipment.id,
-                    order_id=shipment.order_id,
-                    order_number=shipment.order_number,
-                    tracking_number=update.tracking_number,
-                )
-            )
+            _mark_delivered(shipment, siblings, update.occurred_at)
         shipment.save(update_fields=["status", "delivered_at", "tracking_status", "updated_at"])
     return "applied"
+
+
+def _mark_delivered(shipment: Shipment, siblings: list[Shipment], delivered_at: datetime) -> None:
+    """A shipped parcel arrived: tell the order (delivered once every parcel is) and publish it.
+    The caller holds the order's shipment locks and saves the shipment."""
+    shipment.status = S.DELIVERED
+    shipment.delivered_at = delivered_at
+    _report_to_order(shipment, siblings, f"{shipment.reference} delivered")
+    publish(
+        ShipmentDelivered(
+            shipment_id=shipment.id,
+            order_id=shipment.order_id,
+            order_number=shipment.order_number,
+            tracking_number=shipment.tracking_number or "",
+        )
+    )
 
 
 # --- Return parcels ---------------------------------------------------------------------------------

@@ -22,6 +22,7 @@ from django.utils import timezone
 
 from shop.core.errors import DomainError
 from shop.core.events import publish
+from shop.core.keyset import KeysetPage, paginate
 from shop.orders import lifecycle
 from shop.orders.events import ReturnRejected, ReturnRequested
 from shop.orders.lifecycle import InvalidTransition
@@ -260,6 +261,15 @@ def returns_of(order_id: int) -> list[ReturnInfo]:
         .order_by("id")
     )
     return [_info(ret) for ret in rows]
+
+
+def returns_for_user(user_id: int, *, cursor: str | None = None, size: int = 20) -> KeysetPage[ReturnInfo]:
+    """A customer's returns over all orders, newest first, in keyset pages (InvalidCursor on a bad cursor)."""
+    rows = (
+        Return.objects.filter(order__user_id=user_id).select_related("order", "refund").prefetch_related("lines__line")
+    )
+    page = paginate(rows, ["-requested_at", "-id"], cursor, size)
+    return KeysetPage([_info(ret) for ret in page.items], page.next_cursor, page.previous_cursor)
 
 
 def _info(ret: Return) -> ReturnInfo:

@@ -41,6 +41,7 @@ from shop.orders.returns import (
     return_window_days,
     return_window_ends,
     returnable_quantities,
+    returns_for_user,
     returns_of,
 )
 from shop.orders.transitions import OrderNotFound, cancel_order, confirm_payment, shipments_progressed
@@ -75,6 +76,7 @@ __all__ = [
     "return_window_days",
     "return_window_ends",
     "returnable_quantities",
+    "returns_for_user",
     "returns_of",
     "shipments_progressed",
 ]

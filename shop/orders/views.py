@@ -1,5 +1,6 @@
 """The customer's account pages for orders: history, detail with its timeline and tracking,
-cancel, request a return and download its label. Someone else's order is a 404.
+cancel, request a return and download its label, and the list of their
+returns. Someone else's order is a 404.
 
 The forms carry an idempotency key rendered with the page, so a double submit (or a
 reload of the POST) acts once, as the API's ``Idempotency-Key`` does.
@@ -45,6 +46,17 @@ def order_list(request: HttpRequest) -> HttpResponse:
     except InvalidCursor:
         page = services.orders_for_user(request.user.id, size=PAGE_SIZE)
     return render(request, "orders/list.html", {"page": page})
+
+
+@login_required
+@require_safe
+def return_list(request: HttpRequest) -> HttpResponse:
+    """Every return of the customer's with where its refund stands, newest first."""
+    try:
+        page = services.returns_for_user(request.user.id, cursor=request.GET.get("cursor") or None, size=PAGE_SIZE)
+    except InvalidCursor:
+        page = services.returns_for_user(request.user.id, size=PAGE_SIZE)
+    return render(request, "orders/returns.html", {"page": page})
 
 
 @login_required

@@ -8,12 +8,15 @@ with them); the counters they feed are updated in the background.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import datetime
+from urllib.parse import urlencode
 
 from shop.search import behaviour, engine, projection
 from shop.search.params import SearchParams
+from shop.search.presenters import SEARCH_PATH
 from shop.search.results import Facet, FacetValue, Hit, SearchResult, Suggestion
+from shop.search.text import CATEGORY_SEPARATOR
 
 __all__ = [
     "Facet",
@@ -22,6 +25,7 @@ __all__ = [
     "SearchParams",
     "SearchResult",
     "Suggestion",
+    "category_results_url",
     "facets",
     "rebuild_index",
     "record_add_to_cart",
@@ -84,3 +88,9 @@ def refresh_products(product_ids: Iterable[int]) -> int:
 
 def rebuild_index() -> projection.RebuildStats:
     return projection.rebuild()
+
+
+def category_results_url(path: Sequence[str]) -> str:
+    """The search page filtered to one category (``path``: its names from the root), where a
+    shopper browsing the category narrows it by brand, price, rating and the other facets."""
+    return f"{SEARCH_PATH}?{urlencode({'category': CATEGORY_SEPARATOR.join(path)})}"
