@@ -14,6 +14,7 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404, HttpRequest, JsonResponse
 from rest_framework import exceptions, status
 from rest_framework.response import Response
+from rest_framework.views import APIView
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from shop.core.errors import DomainError
@@ -134,3 +135,14 @@ def page_params(request: Any, default: int = 20, maximum: int = 100) -> tuple[st
 def page_body(page: KeysetPage[Any], results: list[Any]) -> dict[str, Any]:
     """Every list endpoint's shape: ``{"next", "previous", "results"}`` (cursors, or null at the ends)."""
     return {"next": page.next_cursor, "previous": page.previous_cursor, "results": results}
+
+
+class SignedWebhookView(APIView):
+    """An endpoint a partner (the processor, a carrier) calls, authenticated by a signature over
+    the raw body: no session, token, CSRF or rate limit, and nothing parses the body before the
+    view has verified it (read ``request.body``, never ``request.data``)."""
+
+    authentication_classes: list[type] = []
+    permission_classes: list[type] = []
+    throttle_classes: list[type] = []
+    parser_classes: list[type] = []

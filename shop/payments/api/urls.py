@@ -5,5 +5,5 @@ from shop.payments.api.views import PaymentConfigView
 
 urlpatterns = [
     path("payments/config", PaymentConfigView.as_view(), name="api-payments-config"),
-    path("payments/webhook", views.webhook, name="api-payments-webhook"),
+    path("payments/webhook", views.WebhookView.as_view(), name="api-payments-webhook"),
 ]
