@@ -34,6 +34,35 @@ def test_sign_up_signs_in_and_keeps_the_guest_cart(client):
     assert "Hello, Asha" in client.get("/accounts/").content.decode()
 
 
+def test_sign_up_returns_the_shopper_to_the_page_that_sent_them(client):
+    page = client.get("/accounts/signup/?next=/checkout/").content.decode()
+    assert 'name="next" value="/checkout/"' in page
+    assert 'href="/accounts/login/?next=/checkout/"' in page
+
+    response = client.post(
+        "/accounts/signup/", {"email": "asha@example.com", "password": "a-long-passphrase", "next": "/checkout/"}
+    )
+
+    assert response.status_code == 302
+    assert response["Location"] == "/checkout/"
+
+
+@pytest.mark.parametrize("target", ["https://evil.example/", "//evil.example/checkout/", "javascript:alert(1)"])
+def test_sign_up_ignores_a_next_address_off_the_site(client, target):
+    response = client.post(
+        "/accounts/signup/", {"email": "asha@example.com", "password": "a-long-passphrase", "next": target}
+    )
+
+    assert response.status_code == 302
+    assert response["Location"] == "/accounts/"
+
+
+def test_sign_in_page_links_to_sign_up_keeping_where_to_go_next(client):
+    page = client.get("/accounts/login/?next=/checkout/").content.decode()
+
+    assert 'href="/accounts/signup/?next=/checkout/"' in page
+
+
 @pytest.mark.parametrize(
     ("fields", "error"),
     [

@@ -59,6 +59,14 @@ def test_someone_elses_order_page_is_a_404(customer, client):
     assert client.get("/accounts/orders/999999999/").status_code == 404
 
 
+def test_the_detail_page_prints_the_shipping_address_in_postal_order(customer, client):
+    order = place_order(user_id=customer.id)
+
+    html = client.get(f"/accounts/orders/{order.order_id}/").content.decode()
+
+    assert "<address>A Buyer<br>1 MG Road<br>Bengaluru 560001<br></address>" in " ".join(html.split())
+
+
 def test_the_detail_page_shows_the_timeline_the_parcels_and_their_tracking(lifecycle, client):
     customer = make_customer()
     client.force_login(customer)

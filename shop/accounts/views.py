@@ -16,6 +16,7 @@ from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse_lazy
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from shop.accounts import services
@@ -54,15 +55,23 @@ class PasswordChangeView(auth_views.PasswordChangeView):
         return super().form_valid(form)
 
 
+def _next_url(request: HttpRequest) -> str:
+    """Where to go after signing up: the page that sent the shopper here (checkout, say), if it is ours."""
+    candidate = request.POST.get("next") or request.GET.get("next") or ""
+    safe = url_has_allowed_host_and_scheme(candidate, {request.get_host()}, require_https=request.is_secure())
+    return candidate if safe else ""
+
+
 def signup(request: HttpRequest) -> HttpResponse:
+    next_url = _next_url(request)
     if request.user.is_authenticated:
-        return redirect("accounts:account")
+        return redirect(next_url or "accounts:account")
     form = SignUpForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         login(request, form.user, backend="shop.accounts.backends.EmailOrUsernameBackend")
         messages.success(request, "Welcome! Your account is ready.")
-        return _adopt_guest_cart(request, redirect("accounts:account"))
-    return render(request, "accounts/signup.html", {"form": form})
+        return _adopt_guest_cart(request, redirect(next_url or "accounts:account"))
+    return render(request, "accounts/signup.html", {"form": form, "next": next_url})
 
 
 @login_required
