@@ -19,7 +19,7 @@ from django.views.decorators.http import require_safe
 from shop.catalog import cache, queries
 from shop.catalog.models import Category, Product
 from shop.core.http_cache import current_version
-from shop.core.keyset import InvalidCursor
+from shop.core.keyset import page_or_first
 from shop.inventory import services as inventory
 from shop.search import services as search
 
@@ -59,15 +59,12 @@ def category(request: HttpRequest, category_id: int, slug: str | None = None) ->
     sort = request.GET.get("sort", "featured")
     if sort not in queries.SORTS:
         sort = "featured"
-    cursor = request.GET.get("cursor") or None
-    try:
-        listing = queries.product_listing(
+    listing = page_or_first(
+        lambda cursor: queries.product_listing(
             category=node, brand_id=None, sort=sort, cursor=cursor, size=queries.DEFAULT_PAGE_SIZE
-        )
-    except InvalidCursor:
-        listing = queries.product_listing(
-            category=node, brand_id=None, sort=sort, cursor=None, size=queries.DEFAULT_PAGE_SIZE
-        )
+        ),
+        request.GET.get("cursor"),
+    )
     children = Category.objects.get_children(node).filter(is_active=True)
     path = queries.breadcrumbs(node)
     return render(

@@ -12,6 +12,7 @@ import base64
 import binascii
 import datetime as dt
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, Generic, TypeVar
@@ -116,3 +117,15 @@ def paginate(queryset: QuerySet[T], ordering: list[str], cursor: str | None, siz
             next_cursor = _encode(key(rows[-1]), "n")
             previous_cursor = _encode(key(rows[0]), "p") if has_more else None
     return KeysetPage(rows, next_cursor, previous_cursor)
+
+
+P = TypeVar("P")
+
+
+def page_or_first(load: Callable[[str | None], P], cursor: str | None) -> P:
+    """For storefront pages: a bad cursor (an edited or stale link) shows the first page, not an
+    error page; the API instead answers 400 ``invalid_cursor``."""
+    try:
+        return load(cursor or None)
+    except InvalidCursor:
+        return load(None)

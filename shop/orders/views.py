@@ -17,7 +17,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST, require_safe
 
 from shop.core import idempotency
-from shop.core.keyset import InvalidCursor
+from shop.core.keyset import page_or_first
 from shop.fulfillment import services as fulfillment
 from shop.orders import services
 from shop.orders.api.views import label_response
@@ -41,10 +41,10 @@ def _actor(request: HttpRequest) -> str:
 @login_required
 @require_safe
 def order_list(request: HttpRequest) -> HttpResponse:
-    try:
-        page = services.orders_for_user(request.user.id, cursor=request.GET.get("cursor") or None, size=PAGE_SIZE)
-    except InvalidCursor:
-        page = services.orders_for_user(request.user.id, size=PAGE_SIZE)
+    page = page_or_first(
+        lambda cursor: services.orders_for_user(request.user.id, cursor=cursor, size=PAGE_SIZE),
+        request.GET.get("cursor"),
+    )
     return render(request, "orders/list.html", {"page": page})
 
 
@@ -52,10 +52,10 @@ def order_list(request: HttpRequest) -> HttpResponse:
 @require_safe
 def return_list(request: HttpRequest) -> HttpResponse:
     """Every return of the customer's with where its refund stands, newest first."""
-    try:
-        page = services.returns_for_user(request.user.id, cursor=request.GET.get("cursor") or None, size=PAGE_SIZE)
-    except InvalidCursor:
-        page = services.returns_for_user(request.user.id, size=PAGE_SIZE)
+    page = page_or_first(
+        lambda cursor: services.returns_for_user(request.user.id, cursor=cursor, size=PAGE_SIZE),
+        request.GET.get("cursor"),
+    )
     return render(request, "orders/returns.html", {"page": page})
 
 

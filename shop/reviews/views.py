@@ -5,8 +5,6 @@ votes, and "my reviews". The product page shows its section through the
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
@@ -16,7 +14,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST, require_safe
 
 from shop.catalog import services as catalog
-from shop.core.keyset import InvalidCursor, KeysetPage
+from shop.core.keyset import page_or_first
 from shop.reviews import services
 from shop.reviews.forms import ReviewForm
 
@@ -37,19 +35,11 @@ def product_url(product: catalog.ProductInfo) -> str:
     return reverse("catalog:product-slug", args=[product.product_id, product.slug])
 
 
-def _page(load: Callable[[str | None], KeysetPage], cursor: str | None) -> KeysetPage:
-    """A bad cursor (an edited URL) falls back to the first page instead of an error."""
-    try:
-        return load(cursor)
-    except InvalidCursor:
-        return load(None)
-
-
 @require_safe
 def product_reviews(request: HttpRequest, product_id: int) -> HttpResponse:
     product = _product_or_404(product_id)
     sort = request.GET.get("sort") if request.GET.get("sort") in services.SORTS else services.DEFAULT_SORT
-    page = _page(
+    page = page_or_first(
         lambda cursor: services.product_reviews(product_id, sort=sort, cursor=cursor, size=PAGE_SIZE),
         request.GET.get("cursor") or None,
     )
@@ -148,7 +138,7 @@ def vote_helpful(request: HttpRequest, review_id: int) -> HttpResponse:
 @login_required
 @require_safe
 def my_reviews(request: HttpRequest) -> HttpResponse:
-    page = _page(
+    page = page_or_first(
         lambda cursor: services.user_reviews(request.user.id, cursor=cursor, size=PAGE_SIZE),
         request.GET.get("cursor") or None,
     )

@@ -11,7 +11,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST, require_safe
 
-from shop.core.keyset import InvalidCursor
+from shop.core.keyset import page_or_first
 from shop.orders import services as orders
 from shop.support import services
 from shop.support.forms import NewTicketForm, ReplyForm, new_key
@@ -24,10 +24,10 @@ RECENT_ORDERS = 20
 @login_required
 @require_safe
 def ticket_list(request: HttpRequest) -> HttpResponse:
-    try:
-        page = services.tickets_for_user(request.user.id, cursor=request.GET.get("cursor") or None, size=PAGE_SIZE)
-    except InvalidCursor:
-        page = services.tickets_for_user(request.user.id, size=PAGE_SIZE)
+    page = page_or_first(
+        lambda cursor: services.tickets_for_user(request.user.id, cursor=cursor, size=PAGE_SIZE),
+        request.GET.get("cursor"),
+    )
     return render(request, "support/list.html", {"page": page})
 
 
