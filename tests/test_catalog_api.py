@@ -9,6 +9,7 @@ import pytest
 from shop.catalog import services
 from shop.catalog.models import Category
 from shop.core.http_cache import cache_stats
+from shop.core.keyset import cursor_cache_part
 from tests.factories import BrandFactory, CategoryFactory, ProductFactory
 
 pytestmark = pytest.mark.django_db
@@ -198,3 +199,12 @@ def test_price_change_invalidates_the_cached_product_and_lists(client, tree, dja
     assert after["ETag"] != before["ETag"]
     assert client.get(list_url).json()["results"][0]["price"] == "80.00"
     assert client.get(f"/api/v1/products/{product.id}/", HTTP_IF_NONE_MATCH=before["ETag"]).status_code == 200
+
+
+def test_a_list_cursor_is_hashed_into_its_cache_key_whatever_a_client_sends():
+    odd = cursor_cache_part("6\x88\U000e1b5d#v7\x00" * 50)
+
+    assert len(odd) == 32
+    assert odd.isalnum()
+    assert cursor_cache_part(None) == "first"
+    assert cursor_cache_part("abc") == cursor_cache_part("abc") != cursor_cache_part("abd")

@@ -419,7 +419,7 @@ def test_the_shopper_returns_a_delivered_item_and_sees_the_refund(store, page):
     assert simulated_warehouse.perform(f"RET-{ret.return_id}", "receive_return")
     reload_until(page, "Refunded")
     refund = page.locator("article.shipment", has_text="Return").inner_text()
-    assert f"Refund: {ret.amount}" in refund
+    assert f"Refund: {ret.currency} {ret.amount:,}" in refund
     assert "refunded" in refund
     shot(page, "refunded")
 

@@ -3,6 +3,7 @@
 from decimal import Decimal
 
 import pytest
+from django.template import Context, Template
 
 from shop.core.money import Money
 
@@ -28,3 +29,21 @@ def test_money_refuses_mixed_currencies_and_floats():
 
 def test_money_multiplies_by_quantity():
     assert Money.of("19.99", "INR") * 3 == Money.of("59.97", "INR")
+
+
+# --- {{ amount|money:currency }} in pages and emails ------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("template", "context", "shown"),
+    [
+        ("{{ amount|money:'INR' }}", {"amount": Decimal("2499")}, "INR 2,499.00"),
+        ("{{ amount|money:'JPY' }}", {"amount": Decimal("1200")}, "JPY 1,200"),
+        ("{{ amount|money:'KWD' }}", {"amount": "3.5"}, "KWD 3.500"),
+        ("{{ amount|money }}", {"amount": Money.of("168", "INR")}, "INR 168.00"),
+        ("[{{ amount|money:'INR' }}]", {"amount": None}, "[]"),
+        ("[{{ amount|money:'INR' }}]", {"amount": "n/a"}, "[]"),
+    ],
+)
+def test_money_filter_shows_the_currency_first_with_grouped_digits_and_its_minor_units(template, context, shown):
+    assert Template("{% load money %}" + template).render(Context(context)) == shown

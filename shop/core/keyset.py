@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import binascii
 import datetime as dt
+import hashlib
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -129,3 +130,8 @@ def page_or_first(load: Callable[[str | None], P], cursor: str | None) -> P:
         return load(cursor or None)
     except InvalidCursor:
         return load(None)
+
+
+def cursor_cache_part(cursor: str | None) -> str:
+    """A cursor as part of a cache key: fixed length and plain hex, whatever a client sent."""
+    return hashlib.blake2b(cursor.encode(), digest_size=16).hexdigest() if cursor else "first"

@@ -23,6 +23,7 @@ from shop.catalog.api.serializers import (
 from shop.catalog.models import Brand, Category, Product
 from shop.core.api import BadRequest, choice_param, int_param, page_body, page_params
 from shop.core.http_cache import cached_json_response
+from shop.core.keyset import cursor_cache_part
 from shop.core.schema import PAGE_PARAMETERS
 
 MAX_TREE_DEPTH = 10
@@ -98,7 +99,7 @@ class ProductListView(APIView):
             body = page_body(listing.page, ProductListItemSerializer(listing.page.items, many=True).data)
             return {"count": listing.total, "count_is_capped": listing.total_is_capped, **body}
 
-        key = cache.generation_key("list", category_id, brand_id, sort, size, cursor)
+        key = cache.generation_key("list", category_id, brand_id, sort, size, cursor_cache_part(cursor))
         return cached_json_response(request, key, build, namespace="catalog.list")
 
     @staticmethod

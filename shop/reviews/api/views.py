@@ -23,7 +23,7 @@ from rest_framework.views import APIView
 from shop.catalog import services as catalog
 from shop.core.api import choice_param, page_body, page_params
 from shop.core.http_cache import cached_json_response, current_version
-from shop.core.keyset import KeysetPage
+from shop.core.keyset import KeysetPage, cursor_cache_part
 from shop.core.schema import PAGE_PARAMETERS, page_of
 from shop.reviews import services
 from shop.reviews.api.serializers import ReviewInputSerializer, ReviewSerializer, SummarySerializer
@@ -66,7 +66,7 @@ class ProductReviewsView(APIView):
             return _page_body(services.product_reviews(product_id, sort=sort, cursor=cursor, size=size))
 
         generation = current_version(services.cache_generation_name(product_id))
-        key = f"reviews:list:{product_id}:g{generation}:{sort}:{size}:{cursor}"
+        key = f"reviews:list:{product_id}:g{generation}:{sort}:{size}:{cursor_cache_part(cursor)}"
         return cached_json_response(
             request, key, build, namespace="reviews.list", max_age=PUBLIC_MAX_AGE, s_maxage=PUBLIC_S_MAXAGE
         )
