@@ -83,6 +83,8 @@ def test_the_detail_page_shows_the_timeline_the_parcels_and_their_tracking(lifec
     assert "Out for delivery" in html
     assert "Cancel this order" not in html
     assert "Return items" in html
+    assert "authorized" not in html  # the system's reasons (payment references) stay internal
+    assert f"{shipment.reference} picked" not in html
 
 
 def test_cancelling_from_the_page_acts_once_even_when_submitted_twice(customer, client):
@@ -138,6 +140,7 @@ def test_returning_items_from_the_page_then_downloading_the_label(lifecycle, cli
     (ret,) = orders.returns_of(order.order_id)
     assert (ret.status, ret.reason, ret.lines[0].quantity) == ("requested", "Wrong item", 1)
     assert "Download the return label (PDF)" in html
+    assert "<strong>Return requested</strong> · Wrong item" in html  # the customer's own words are shown
 
     label = client.get(f"/accounts/orders/{order.order_id}/returns/{ret.return_id}/label.pdf")
     assert label.status_code == 200

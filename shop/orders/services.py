@@ -331,6 +331,12 @@ class StatusChangeInfo:
     def label(self) -> str:
         return lifecycle.label(self.to_status)
 
+    @property
+    def customer_note(self) -> str:
+        """The reason as the customer may see it: their own words (a return's reason), never the
+        system's or staff's internal references (payment ids, parcel codes)."""
+        return self.reason if self.actor.startswith("customer:") else ""
+
 
 def order_history(order_id: int) -> list[StatusChangeInfo]:
     """The order's timeline, oldest first (bounded: an order makes a handful of moves)."""
