@@ -104,6 +104,7 @@ def test_the_shipping_email_carries_the_tracking_link(lifecycle):
     (message,) = [m for m in mail.outbox if "Shipped" in m.subject]
     assert message.to == ["bob@example.com"]
     assert shipment.tracking_number in message.body
+    assert "shipped with Simex:" in message.body  # the carrier's name, not its codes
     assert f"http://shop.test/track/{shipment.tracking_number}/" in message.body
     assert f'href="http://shop.test/track/{shipment.tracking_number}/"' in message.alternatives[0][0]
 

@@ -172,6 +172,8 @@ def test_the_public_tracking_page_shows_the_journey_and_nothing_personal(lifecyc
 
     assert "Out for delivery" in html
     assert "Delivered" in html
+    assert "<p>Simex · <strong>" in html
+    assert "SIMEX_" not in html
     for personal in ("A Buyer", "MG Road", "Product 1"):
         assert personal not in html
     assert client.get("/track/1ZNOPE/").status_code == 404

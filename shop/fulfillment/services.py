@@ -131,6 +131,18 @@ class ShipmentInfo:
     def is_reship(self) -> bool:
         return self.kind == ShipmentKind.RESHIP
 
+    @property
+    def carrier_name(self) -> str:
+        return carrier_name(self.carrier)
+
+
+def carrier_name(code: str) -> str:
+    """The carrier as shoppers know it ("Simex"), not its code or its service's code."""
+    try:
+        return carrier(code).name
+    except LookupError:  # a carrier since removed from FULFILLMENT_CARRIERS
+        return code.upper()
+
 
 @dataclass(frozen=True)
 class ReturnParcelInfo:

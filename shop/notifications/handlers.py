@@ -8,6 +8,7 @@ from django.urls import reverse
 from shop.accounts import services as accounts
 from shop.core.events import subscribe
 from shop.core.money import Money
+from shop.fulfillment import services as fulfillment
 from shop.fulfillment.events import ReturnLabelCreated, ShipmentShipped
 from shop.notifications.models import Kind
 from shop.notifications.services import record
@@ -40,7 +41,7 @@ def order_confirmation(event: OrderCreated) -> None:
 def shipping(event: ShipmentShipped) -> None:
     context = _order_context(event.order_id)
     if context:
-        context.update(shipment=event, lines=event.lines)
+        context.update(shipment=event, lines=event.lines, carrier_name=fulfillment.carrier_name(event.carrier))
         record(event.event_id, Kind.SHIPPING, [context["order"].email], context, order_id=event.order_id)
 
 
