@@ -640,6 +640,7 @@ def manage(args: Sequence[str], env: Mapping[str, str], signals: StopSignals) ->
 DEMO_DATA_COMMANDS = (
     ("import_flipkart", "--if-empty"),  # the catalog, about 7 s
     ("seed_stock", "--if-empty"),  # demo warehouses and stock, about 10 s
+    ("refresh_availability", "--if-unprojected"),  # shows that stock at once, not after the events, about 4 s
     ("train_review_model", "--if-missing"),  # the review fraud model, about 10 s
 )
 

@@ -7,7 +7,7 @@ from typing import Any
 
 import factory
 
-from shop.catalog.models import Brand, Category, Product, Sku
+from shop.catalog.models import Availability, Brand, Category, Product, Sku
 
 
 class CategoryFactory(factory.django.DjangoModelFactory):
@@ -49,6 +49,9 @@ class ProductFactory(factory.django.DjangoModelFactory):
     brand = factory.SubFactory(BrandFactory)
     price = Decimal("499.00")
     currency = "INR"
+    # A product on sale, as most tests want it; a new product's own default is out of stock until
+    # inventory projects its stock (tests/test_catalog_services.py).
+    availability = Availability.IN_STOCK
 
     @factory.post_generation
     def skus(self, create: bool, extracted: list[dict[str, Any]] | None, **kwargs: Any) -> None:

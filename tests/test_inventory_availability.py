@@ -6,7 +6,10 @@ eagerly in tests), delivering the events to the catalog's consumer.
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 import pytest
+from django.core.management import call_command
 
 from shop.catalog import services as catalog
 from shop.catalog.models import Product
@@ -95,3 +98,43 @@ def test_the_product_page_shows_the_projected_availability(client, product):
 
     assert '<p class="stock-low_stock" id="availability">Only a few left</p>' in page
     assert "Only 3 left</option>" in page
+
+
+def test_a_new_product_is_out_of_stock_until_its_first_stock_arrives():
+    shirts = ProductFactory().category  # any category
+    created = catalog.create_product(
+        name="Linen Shirt", category=shirts, price=Decimal("799"), description="", attributes={}
+    )
+    sku = created.skus.get()
+
+    assert availability(created) == "out_of_stock"
+
+    services.receive(sku.id, WarehouseFactory().id, 10, reason="first delivery")
+    relay()
+
+    assert availability(created) == "in_stock"
+
+
+def test_refresh_availability_projects_every_product_from_inventory_at_once(capsys):
+    stocked, unstocked = ProductFactory(), ProductFactory()
+    catalog.set_availability(stocked.id, "out_of_stock")
+    services.receive(stocked.skus.get().id, WarehouseFactory().id, 10, reason="bulk load")  # events not relayed
+
+    call_command("refresh_availability", "--batch-size", "1")
+
+    assert (availability(stocked), availability(unstocked)) == ("in_stock", "out_of_stock")
+    assert availability_events(stocked) == 2  # set by hand above, then projected
+    assert "2 products changed availability" in capsys.readouterr().out
+
+
+def test_refresh_availability_if_unprojected_does_nothing_once_a_product_shows_stock(capsys):
+    shown = ProductFactory()  # in stock, as a projected product is
+    hidden = ProductFactory()
+    catalog.set_availability(hidden.id, "out_of_stock")
+    services.receive(hidden.skus.get().id, WarehouseFactory().id, 10, reason="bulk load")
+
+    call_command("refresh_availability", "--if-unprojected")
+
+    assert availability(hidden) == "out_of_stock"
+    assert availability(shown) == "in_stock"
+    assert "already projected" in capsys.readouterr().out

@@ -1,14 +1,11 @@
 """The catalog's event consumers: keep its caches honest, and project other domains'
 figures (review ratings, inventory's availability) onto products."""
 
-from collections import defaultdict
-
-from shop.catalog import cache
+from shop.catalog import availability, cache
 from shop.catalog.events import CategoryChanged, ProductCreated, ProductPriceChanged, ProductUpdated
 from shop.catalog.models import Product, Sku
-from shop.catalog.services import set_availability, set_rating, subtree_category_ids
+from shop.catalog.services import set_rating, subtree_category_ids
 from shop.core.events import subscribe
-from shop.inventory import services as inventory
 from shop.inventory.events import StockAdjusted, StockCommitted, StockReleased, StockReserved
 from shop.reviews import services as reviews
 from shop.reviews.events import ProductRatingChanged
@@ -28,20 +25,8 @@ def invalidate_category_cache(event: CategoryChanged) -> None:
 
 @subscribe(StockReserved, StockCommitted, StockReleased, StockAdjusted)
 def project_availability(event: StockReserved | StockCommitted | StockReleased | StockAdjusted) -> None:
-    """A product is as available as its best active SKU; re-read from inventory,
-    so redelivered or reordered events converge on the current truth.
-    ``set_availability`` publishes only when a product's status changes."""
-    product_ids = set(Sku.objects.filter(id__in=event.sku_ids).values_list("product_id", flat=True))
-    if not product_ids:
-        return
-    skus: dict[int, list[int]] = defaultdict(list)
-    for sku_id, product_id in Sku.objects.filter(product_id__in=product_ids, is_active=True).values_list(
-        "id", "product_id"
-    ):
-        skus[product_id].append(sku_id)
-    statuses = inventory.group_availability({product_id: skus[product_id] for product_id in sorted(product_ids)})
-    for product_id, status in statuses.items():
-        set_availability(product_id, status)
+    """A product is as available as its best active SKU (``shop.catalog.availability``)."""
+    availability.project(Sku.objects.filter(id__in=event.sku_ids).values_list("product_id", flat=True))
 
 
 @subscribe(ProductRatingChanged)

@@ -92,7 +92,7 @@ class Product(models.Model):
     availability = models.CharField(
         max_length=20,
         choices=Availability.choices,
-        default=Availability.IN_STOCK,
+        default=Availability.OUT_OF_STOCK,  # a new product has no stock until inventory says so
         help_text="Projected from inventory events; inventory holds the truth.",
     )
     rating_avg = models.DecimalField(max_digits=3, decimal_places=2, default=Decimal("0"))
