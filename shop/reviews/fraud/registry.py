@@ -16,16 +16,19 @@ import os
 import threading
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import joblib
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
-from sklearn.pipeline import Pipeline
 
-from shop.reviews.fraud.text_model import TextModel
 from shop.reviews.models import FraudModel
+
+if TYPE_CHECKING:  # scikit-learn costs ~1 s to import: only processes that score or train pay it
+    from sklearn.pipeline import Pipeline
+
+    from shop.reviews.fraud.text_model import TextModel
 
 log = logging.getLogger(__name__)
 
@@ -110,6 +113,8 @@ def _load(version: str, sha256: str) -> TextModel | None:
     if hashlib.sha256(data).hexdigest() != sha256:
         log.error("fraud model file %s does not match its recorded checksum; not loading it", path)
         return None
+    from shop.reviews.fraud.text_model import TextModel
+
     try:
         return TextModel(joblib.load(path))
     except Exception:  # e.g. pickled by an incompatible scikit-learn: retrain rather than crash every score
