@@ -628,14 +628,6 @@ def _leave(servers: Sequence[EmbeddedServer], shared: SharedServers, console: Co
 # --- The store ------------------------------------------------------------------------------
 
 
-def manage(args: Sequence[str], env: Mapping[str, str], signals: StopSignals) -> None:
-    """One setup step; the store must not start on top of a failed one."""
-    status = run_foreground([sys.executable, str(MANAGE_PY), *args], env, signals)
-    signals.check()
-    if status != 0:
-        raise DevstackError(f"manage.py {' '.join(args)} failed with exit status {status}")
-
-
 # Demo data on first start; each command skips itself when its data is already there.
 DEMO_DATA_COMMANDS = (
     ("import_flipkart", "--if-empty"),  # the catalog, about 7 s
@@ -645,26 +637,26 @@ DEMO_DATA_COMMANDS = (
 )
 
 
-def load_demo_data(env: Mapping[str, str], signals: StopSignals) -> None:
-    for command in DEMO_DATA_COMMANDS:
-        manage(command, env, signals)
+SETUP_COMMANDS = (("migrate", "--noinput"), ("collectstatic", "--noinput"), *DEMO_DATA_COMMANDS)
 
 
-def ensure_dev_superuser(env: Mapping[str, str], signals: StopSignals, console: Console) -> None:
-    """A known login for the admin on a development machine (the snippet checks DEBUG itself)."""
-    result = subprocess.run(
-        [sys.executable, str(MANAGE_PY), "shell", "--no-imports", "-c", DEV_SUPERUSER_SNIPPET],
-        cwd=BASE_DIR,
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
+def setup_snippet() -> str:
+    """Every setup step, then the development superuser, in one Python process: Django starts
+    once instead of once per step (about 1.5 s each)."""
+    calls = "".join(f"call_command({', '.join(map(repr, command))})\n" for command in SETUP_COMMANDS)
+    return "from django.core.management import call_command\n" + calls + DEV_SUPERUSER_SNIPPET
+
+
+def prepare_store(env: Mapping[str, str], signals: StopSignals) -> None:
+    """Migrate, collect static files, load the demo data on first start and make sure there is a
+    known admin login on a development machine (the snippet checks DEBUG itself). The store
+    must not start on top of a failed step."""
+    status = run_foreground(
+        [sys.executable, str(MANAGE_PY), "shell", "--no-imports", "-c", setup_snippet()], env, signals
     )
     signals.check()
-    if result.returncode != 0:
-        raise DevstackError(f"creating the development superuser failed:\n{result.stderr}")
-    for line in result.stdout.splitlines():
-        console.say(line)
+    if status != 0:
+        raise DevstackError(f"setting up the store failed (exit status {status}); see the messages above")
 
 
 class Supervisor:
@@ -764,10 +756,7 @@ def run_store(stack: Stack, env: Mapping[str, str], signals: StopSignals) -> int
     stack.var_dir.mkdir(parents=True, exist_ok=True)
     with servers_up(stack, console):
         child_env = stack.child_env(env)
-        manage(["migrate", "--noinput"], child_env, signals)
-        manage(["collectstatic", "--noinput"], child_env, signals)
-        load_demo_data(child_env, signals)
-        ensure_dev_superuser(child_env, signals, console)
+        prepare_store(child_env, signals)
 
         def announce() -> None:
             console.say(f"The store is up (started in {time.time() - t0:.1f} s):")
