@@ -359,6 +359,9 @@ def test_the_shopper_follows_the_order_through_picking_shipping_and_delivery(sto
     reload_until(page, "Shipped")
     shipment = fulfillment.get_shipment(shipment.shipment_id)
     assert shipment.tracking_number
+    label = fulfillment.shipment_label(shipment.shipment_id)  # the carrier's label the warehouse printed
+    assert label is not None
+    assert label.startswith(b"%PDF")
     expect(page, shipment.tracking_number)
     shot(page, "shipped-with-tracking-number")
 
