@@ -8,12 +8,10 @@ reference, order id). ``CheckoutStepLog`` is its append-only journal.
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
 from decimal import Decimal
 
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
-from django.utils import timezone
 
 from shop.core.saga import SagaJournal, SagaRecord, SagaState
 
@@ -61,17 +59,6 @@ class Checkout(SagaRecord):
 
     def __str__(self) -> str:
         return f"checkout {self.id} ({self.state})"
-
-    def journal(self, step: str, action: str, outcome: str, detail: str, started_at: datetime) -> None:
-        CheckoutStepLog.objects.create(
-            checkout=self,
-            step=step,
-            action=action,
-            outcome=outcome,
-            detail=detail,
-            started_at=started_at,
-            finished_at=timezone.now(),
-        )
 
 
 class CheckoutStepLog(SagaJournal):

@@ -60,7 +60,8 @@ UNFINISHED_STATES = [SagaState.PENDING, SagaState.RUNNING, SagaState.COMPENSATIN
 class SagaRecord(models.Model):
     """The engine's bookkeeping columns; a saga's table derives from it and adds its data.
 
-    ``journal`` writes one line of the saga's step log (each saga has its own table).
+    ``journal`` writes one line of the saga's step log: each saga has its own ``SagaJournal``
+    table, whose foreign key to the saga has ``related_name="steps"``.
     ``deadline`` is optional: past it, an unfinished saga is compensated.
     """
 
@@ -82,7 +83,9 @@ class SagaRecord(models.Model):
         return self.state in TERMINAL_STATES
 
     def journal(self, step: str, action: str, outcome: str, detail: str, started_at: datetime) -> None:
-        raise NotImplementedError
+        self.steps.create(  # type: ignore[attr-defined]  # the journal table's reverse relation
+            step=step, action=action, outcome=outcome, detail=detail, started_at=started_at, finished_at=timezone.now()
+        )
 
 
 class SagaJournal(models.Model):

@@ -8,11 +8,9 @@ id only (user, SKU, product, warehouse, payment reference).
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
 
 from django.conf import settings
 from django.db import models
-from django.utils import timezone
 
 from shop.core.saga import SagaJournal, SagaRecord
 
@@ -178,17 +176,6 @@ class Refund(SagaRecord):
 
     def __str__(self) -> str:
         return f"refund of return {self.ret_id} ({self.state})"
-
-    def journal(self, step: str, action: str, outcome: str, detail: str, started_at: datetime) -> None:
-        RefundStepLog.objects.create(
-            refund=self,
-            step=step,
-            action=action,
-            outcome=outcome,
-            detail=detail,
-            started_at=started_at,
-            finished_at=timezone.now(),
-        )
 
 
 class RefundStepLog(SagaJournal):
