@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
+from playwright.sync_api import expect
 
 from shop.accounts.services import save_address
 from tests.browser import DESKTOP, PHONE
@@ -168,7 +169,9 @@ def test_by_keyboard_a_shopper_reaches_add_to_cart_and_signs_in(store, page):
     assert "Added to your cart." in page.content()
 
     page.goto(f"{base}/accounts/login/")
-    page.keyboard.type("asha")  # the first field has the focus
+    # Chromium applies autofocus after the load event; typing before it would go nowhere.
+    expect(page.get_by_label("Email or username")).to_be_focused()
+    page.keyboard.type("asha")
     page.keyboard.press("Tab")
     page.keyboard.type("pw")
     page.keyboard.press("Enter")
