@@ -294,6 +294,18 @@ def order_of(page: Any) -> orders.OrderInfo:
     return order
 
 
+def parcel_at_the_warehouse(order: orders.OrderInfo) -> fulfillment.ShipmentInfo:
+    """The order's one parcel once its pick instructions reached the warehouse (a worker task
+    sends them after the order is placed); only then can the warehouse pick it."""
+    return wait_until(
+        lambda: next(
+            (s for s in fulfillment.shipments_for_order(order.order_id) if s.status == "picking"),
+            None,
+        ),
+        message="the pick instructions to reach the warehouse",
+    )
+
+
 def test_checkout_with_a_card_entered_at_the_processor_places_the_order_and_emails_it(store, page):
     shot = shots("3-checkout")
 
@@ -343,7 +355,7 @@ def test_the_shopper_follows_the_order_through_picking_shipping_and_delivery(sto
     shot = shots("4-order-tracking")
     checkout_in_browser(page, store, "kiran@example.com")
     order = order_of(page)
-    [shipment] = wait_until(lambda: fulfillment.shipments_for_order(order.order_id), message="the shipment")
+    shipment = parcel_at_the_warehouse(order)
     page.goto(f"{store.url}/accounts/orders/{order.order_id}/")
     reload_until(page, "Payment confirmed")
     assert page.get_by_role("button", name="Cancel this order").is_visible()
@@ -398,7 +410,7 @@ def test_the_shopper_returns_a_delivered_item_and_sees_the_refund(store, page):
     shot = shots("5-return-and-refund")
     checkout_in_browser(page, store, "divya@example.com")
     order = order_of(page)
-    [shipment] = wait_until(lambda: fulfillment.shipments_for_order(order.order_id), message="the shipment")
+    shipment = parcel_at_the_warehouse(order)
     for step in ("pick", "pack", "handover"):
         assert simulated_warehouse.perform(shipment.reference, step)
     wait_until(lambda: orders.get_order(order.order_id).status == "shipped", message="the capture at handover")
