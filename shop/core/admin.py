@@ -1,4 +1,5 @@
-"""Operational views of the event pipeline: what is pending, what failed."""
+"""Operational views of the event pipeline (what is pending, what failed), and the inline
+base the domains' admins share for the records they only show."""
 
 from django.contrib import admin, messages
 from django.db.models import QuerySet
@@ -7,6 +8,23 @@ from django.utils import timezone
 
 from shop.core.models import FailedDelivery, OutboxEvent
 from shop.core.tasks import deliver_events
+
+
+class ReadOnlyInline(admin.TabularInline):
+    """Rows staff see under their parent but never add, edit or delete: history, audit and
+    lines change only through the owning services. Every listed field is read-only."""
+
+    extra = 0
+    can_delete = False
+
+    def get_readonly_fields(self, request: HttpRequest, obj: object = None) -> list[str]:
+        return list(self.fields or [])
+
+    def has_add_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
 
 
 @admin.register(OutboxEvent)

@@ -7,6 +7,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.urls import URLPattern, path, reverse
 from django.utils.html import format_html
 
+from shop.core.admin import ReadOnlyInline
 from shop.fulfillment import services
 from shop.fulfillment.models import (
     CarrierChoice,
@@ -17,20 +18,6 @@ from shop.fulfillment.models import (
     TrackingEvent,
     WarehouseConnection,
 )
-
-
-class ReadOnlyInline(admin.TabularInline):
-    extra = 0
-    can_delete = False
-
-    def get_readonly_fields(self, request: HttpRequest, obj: object = None) -> list[str]:
-        return list(self.fields or [])
-
-    def has_add_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False
 
 
 class ShipmentLineInline(ReadOnlyInline):

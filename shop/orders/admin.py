@@ -13,6 +13,7 @@ from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 
+from shop.core.admin import ReadOnlyInline
 from shop.fulfillment import services as fulfillment
 from shop.notifications import services as notifications
 from shop.orders import lifecycle, refunds, services
@@ -30,20 +31,6 @@ from shop.orders.models import (
 )
 from shop.orders.returns import open_return_id
 from shop.orders.tasks import run_refund
-
-
-class ReadOnlyInline(admin.TabularInline):
-    extra = 0
-    can_delete = False
-
-    def get_readonly_fields(self, request: HttpRequest, obj: object = None) -> list[str]:
-        return list(self.fields or [])
-
-    def has_add_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False
 
 
 class OrderLineInline(ReadOnlyInline):

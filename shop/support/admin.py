@@ -25,6 +25,7 @@ from django.utils.html import format_html
 from django.utils.timesince import timesince
 from django.views.decorators.http import require_POST
 
+from shop.core.admin import ReadOnlyInline
 from shop.orders import services as orders
 from shop.payments import services as payments
 from shop.support import services
@@ -80,20 +81,6 @@ ResolutionFilter = duration_filter(
     ("open", "Not resolved"),
     [("1d", "Within 1 day", 0, 24), ("3d", "1 to 3 days", 24, 72), ("late", "Over 3 days", 72, None)],
 )
-
-
-class ReadOnlyInline(admin.TabularInline):
-    extra = 0
-    can_delete = False
-
-    def get_readonly_fields(self, request: HttpRequest, obj: object = None) -> list[str]:
-        return list(self.fields or [])
-
-    def has_add_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False
 
 
 class MessageInline(ReadOnlyInline):
