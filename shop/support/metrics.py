@@ -15,6 +15,16 @@ from django.utils import timezone
 from shop.support.models import Category, Ticket, TicketStatus
 
 REPORT_WINDOWS = (7, 30, 90)
+# The report's figures, once per category and once over all tickets (averages of the stored
+# durations cannot be recombined from the per-category ones without their counts).
+_FIGURES = {
+    "opened": Count("id"),
+    "resolved": Count("id", filter=Q(status=TicketStatus.RESOLVED)),
+    "awaiting": Count("id", filter=Q(first_response_at__isnull=True) & ~Q(status=TicketStatus.RESOLVED)),
+    "reopened": Count("id", filter=Q(reopened_count__gt=0)),
+    "first_response": Avg("first_response_time"),
+    "resolution": Avg("resolution_time"),
+}
 
 
 def duration_label(value: timedelta | None) -> str:
@@ -56,32 +66,9 @@ class ReportRow:
 def report(days: int) -> list[ReportRow]:
     """Tickets opened in the last ``days`` days: all of them first, then one row per category."""
     since = timezone.now() - timedelta(days=days)
-    rows = (
-        Ticket.objects.filter(created_at__gte=since)
-        .values("category")
-        .annotate(
-            opened=Count("id"),
-            resolved=Count("id", filter=Q(status=TicketStatus.RESOLVED)),
-            awaiting=Count("id", filter=Q(first_response_at__isnull=True) & ~Q(status=TicketStatus.RESOLVED)),
-            reopened=Count("id", filter=Q(reopened_count__gt=0)),
-            first_response=Avg("first_response_time"),
-            resolution=Avg("resolution_time"),
-        )
-        .order_by("category")
-    )
+    rows = Ticket.objects.filter(created_at__gte=since).values("category").annotate(**_FIGURES).order_by("category")
     by_category = {row["category"]: row for row in rows}
-    total = (
-        Ticket.objects.filter(created_at__gte=since).aggregate(
-            opened=Count("id"),
-            resolved=Count("id", filter=Q(status=TicketStatus.RESOLVED)),
-            awaiting=Count("id", filter=Q(first_response_at__isnull=True) & ~Q(status=TicketStatus.RESOLVED)),
-            reopened=Count("id", filter=Q(reopened_count__gt=0)),
-            first_response=Avg("first_response_time"),
-            resolution=Avg("resolution_time"),
-        )
-        if by_category
-        else None
-    )
+    total = Ticket.objects.filter(created_at__gte=since).aggregate(**_FIGURES) if by_category else None
 
     def row(label: str, values: dict | None) -> ReportRow:
         values = values or {}
