@@ -252,10 +252,15 @@ def facets(params: SearchParams, match: Match) -> tuple[int, list[Facet]]:
         current = params.category or _dominant_category(counts.get("category", []), total, depth)
         if current:
             result += attribute_facets(params, match, current)
+    return total, asked_for(params, result)
+
+
+def asked_for(params: SearchParams, facets: list[Facet]) -> list[Facet]:
+    """The facets ``params.facets`` names ("attributes" stands for every attribute facet)."""
     wanted = set(params.facets)
-    return total, [
+    return [
         facet
-        for facet in result
+        for facet in facets
         if facet.name in wanted or (facet.name.startswith(ATTRIBUTE_PREFIX) and "attributes" in wanted)
     ]
 
@@ -325,6 +330,17 @@ def with_selected(values: list[FacetValue], selected: tuple[str, ...]) -> list[F
     return values + [FacetValue(s, s, 0, True) for s in selected if s not in present]
 
 
+def attribute_facet(params: SearchParams, key: str, counts: list[tuple[str, int]]) -> Facet:
+    """The facet of attribute ``key`` from its (value, count) pairs, the shopper's ticked values marked."""
+    chosen = dict(params.attributes).get(key, ())
+    return Facet(
+        ATTRIBUTE_PREFIX + key,
+        key,
+        "terms",
+        with_selected([FacetValue(v, v, n, v in chosen) for v, n in counts], chosen),
+    )
+
+
 def _inclusive_max(max_price: Decimal | None) -> Decimal | None:
     """Buckets are [min, max); the filter's price_max is inclusive, so a bucket filters up to max - 0.01."""
     return None if max_price is None else max_price - Decimal("0.01")
@@ -376,19 +392,8 @@ def attribute_facets(params: SearchParams, match: Match, category: str) -> list[
         cursor.execute(sql, [*flag_params, *match.where_params, category, selected_keys, *per_key_params])
         for key, value, n in cursor.fetchall():
             rows.setdefault(key, []).append((value, int(n)))
-    chosen = dict(params.attributes)
     keys = list(dict.fromkeys([*rows, *selected_keys]))
-    return [
-        Facet(
-            ATTRIBUTE_PREFIX + key,
-            key,
-            "terms",
-            with_selected(
-                [FacetValue(v, v, n, v in chosen.get(key, ())) for v, n in rows.get(key, [])], chosen.get(key, ())
-            ),
-        )
-        for key in keys
-    ]
+    return [attribute_facet(params, key, rows.get(key, [])) for key in keys]
 
 
 class PostgresBackend:
