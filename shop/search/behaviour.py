@@ -16,7 +16,6 @@ import uuid
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 from datetime import datetime, timedelta
-from decimal import Decimal
 
 import numpy as np
 from django.db import connection, transaction
@@ -312,20 +311,3 @@ def prune(days: int) -> int:
                 break
             deleted += model.objects.filter(id__in=ids).delete()[0]
     return deleted
-
-
-def params_from_filters(query: str, filters: dict) -> SearchParams:
-    """The SearchParams a logged search ran with (for re-computing its features)."""
-    attributes = tuple(sorted((k, tuple(v)) for k, v in (filters.get("attributes") or {}).items()))
-    return SearchParams(
-        q=query,
-        category=filters.get("category", ""),
-        brands=tuple(filters.get("brand", ())),
-        price_min=Decimal(filters["price_min"]) if filters.get("price_min") else None,
-        price_max=Decimal(filters["price_max"]) if filters.get("price_max") else None,
-        rating=filters.get("rating"),
-        fast_delivery=bool(filters.get("fast_delivery")),
-        in_stock=bool(filters.get("in_stock")),
-        attributes=attributes,
-        facets=(),
-    )

@@ -7,7 +7,7 @@ unbounded work.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -87,11 +87,8 @@ class SearchParams:
             or self.attributes
         )
 
-    def with_query(self, q: str) -> SearchParams:
-        return replace(self, q=q)
-
     def filters_dict(self) -> dict[str, Any]:
-        """The active filters as plain JSON (for the query log)."""
+        """The active filters as plain JSON (for the query log; :func:`from_filters` reads it back)."""
         filters: dict[str, Any] = {}
         if self.category:
             filters["category"] = self.category
@@ -110,6 +107,23 @@ class SearchParams:
         if self.attributes:
             filters["attributes"] = {key: list(values) for key, values in self.attributes}
         return filters
+
+
+def from_filters(query: str, filters: dict) -> SearchParams:
+    """The SearchParams a logged search ran with (for re-computing its features)."""
+    attributes = tuple(sorted((k, tuple(v)) for k, v in (filters.get("attributes") or {}).items()))
+    return SearchParams(
+        q=query,
+        category=filters.get("category", ""),
+        brands=tuple(filters.get("brand", ())),
+        price_min=Decimal(filters["price_min"]) if filters.get("price_min") else None,
+        price_max=Decimal(filters["price_max"]) if filters.get("price_max") else None,
+        rating=filters.get("rating"),
+        fast_delivery=bool(filters.get("fast_delivery")),
+        in_stock=bool(filters.get("in_stock")),
+        attributes=attributes,
+        facets=(),
+    )
 
 
 @dataclass
