@@ -49,6 +49,7 @@ KNOWN_PARAMS = {
     "facets",
     "format",
 }
+UNKNOWN_PARAMETER = "Unknown parameter."
 TRUE = {"1", "true", "yes", "on"}
 FALSE = {"0", "false", "no", "off", ""}
 
@@ -162,7 +163,7 @@ def parse(query: QueryDict, *, require_query: bool = False) -> tuple[SearchParam
     errors = ParamErrors()
     for name in query:
         if name not in KNOWN_PARAMS and not name.startswith(ATTRIBUTE_PREFIX):
-            errors.add(name, "Unknown parameter.", "unknown_parameter")
+            errors.add(name, UNKNOWN_PARAMETER, "unknown_parameter")
     query = _without_nul(query, errors)
 
     raw_q = query.get("q", "")
