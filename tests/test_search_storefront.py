@@ -81,6 +81,14 @@ def test_bad_parameters_on_the_page_are_dropped_with_a_message_not_an_error(clie
     assert "2 results" in page
 
 
+def test_an_unknown_parameter_does_not_hide_the_message_about_a_bad_filter(client, catalog):
+    page = client.get("/search/?utm_source=mail&q=watch&price_min=abc").content.decode()
+
+    assert "We ignored the filter “price_min”: Must be a number." in page
+    assert "We ignored the filter “utm_source”" not in page  # a tracking tag is not the shopper's mistake
+    assert "2 results" in page
+
+
 def test_huge_query_on_the_page_is_shortened(client, catalog):
     response = client.get("/search/", {"q": "watch " * 2000})
 

@@ -16,7 +16,6 @@ import uuid
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 from datetime import datetime, timedelta
-from decimal import Decimal
 
 import numpy as np
 from django.db import connection, transaction
@@ -73,34 +72,21 @@ def log_search(
         # A search log lost in a database crash costs nothing; waiting for its WAL flush costs every search.
         with connection.cursor() as cursor:
             cursor.execute("SET LOCAL synchronous_commit = off")
-        _create_log(token, params, effective_query, result_count, product_ids, ranker_version, user_id, session_key)
+        SearchQueryLog.objects.create(
+            token=token,
+            query=params.q[:200],
+            normalized=normalize(params.q)[:200],
+            effective_query=effective_query[:200],
+            filters=params.filters_dict(),
+            sort=params.sort,
+            page=params.page,
+            result_count=result_count,
+            product_ids=product_ids,
+            ranker_version=ranker_version,
+            user_id=user_id,
+            session_hash=session_hash(session_key),
+        )
     return str(token)
-
-
-def _create_log(
-    token: uuid.UUID,
-    params: SearchParams,
-    effective_query: str,
-    result_count: int,
-    product_ids: list[int],
-    ranker_version: int | None,
-    user_id: int | None,
-    session_key: str | None,
-) -> None:
-    SearchQueryLog.objects.create(
-        token=token,
-        query=params.q[:200],
-        normalized=normalize(params.q)[:200],
-        effective_query=effective_query[:200],
-        filters=params.filters_dict(),
-        sort=params.sort,
-        page=params.page,
-        result_count=result_count,
-        product_ids=product_ids,
-        ranker_version=ranker_version,
-        user_id=user_id,
-        session_hash=session_hash(session_key),
-    )
 
 
 def _query_log_id(query_id: str | None) -> int | None:
@@ -250,12 +236,8 @@ def _add_to_signals(deltas: dict[int, Counter[str]]) -> None:
                 popularity=behaviour_math.popularity(signal.clicks, signal.add_to_carts, signal.purchases),
             )
         )
-    existing = set(SearchDocument.objects.filter(product_id__in=ids).values_list("product_id", flat=True))
-    SearchDocument.objects.bulk_update(
-        [doc for doc in documents if doc.product_id in existing],
-        ["ctr", "conversion_rate", "popularity"],
-        batch_size=500,
-    )
+    # A signal whose product has no document (deleted, inactive) matches no row: nothing to filter first.
+    SearchDocument.objects.bulk_update(documents, ["ctr", "conversion_rate", "popularity"], batch_size=500)
 
 
 def _update_query_stats(logs: list[SearchQueryLog], now: object) -> None:
@@ -329,20 +311,3 @@ def prune(days: int) -> int:
                 break
             deleted += model.objects.filter(id__in=ids).delete()[0]
     return deleted
-
-
-def params_from_filters(query: str, filters: dict) -> SearchParams:
-    """The SearchParams a logged search ran with (for re-computing its features)."""
-    attributes = tuple(sorted((k, tuple(v)) for k, v in (filters.get("attributes") or {}).items()))
-    return SearchParams(
-        q=query,
-        category=filters.get("category", ""),
-        brands=tuple(filters.get("brand", ())),
-        price_min=Decimal(filters["price_min"]) if filters.get("price_min") else None,
-        price_max=Decimal(filters["price_max"]) if filters.get("price_max") else None,
-        rating=filters.get("rating"),
-        fast_delivery=bool(filters.get("fast_delivery")),
-        in_stock=bool(filters.get("in_stock")),
-        attributes=attributes,
-        facets=(),
-    )

@@ -17,7 +17,7 @@ import numpy as np
 from shop.search import backends, behaviour, dictionaries, ltr, text
 from shop.search.backends.postgres import prepare
 from shop.search.models import SearchDocument
-from shop.search.params import SearchParams
+from shop.search.params import SearchParams, from_filters
 from shop.search.results import Hit, Ranked, SearchResult, Suggestion
 
 FUZZY_MAX_TERMS = 3  # trigram matching of long strings is slow and rarely what was meant
@@ -172,7 +172,7 @@ def features_for_logged(effective_query: str, filters: dict, shown: list[int]) -
     terms = text.terms(effective_query)
     if not terms:
         return None
-    params = behaviour.params_from_filters(effective_query, filters)
+    params = from_filters(effective_query, filters)
     ids, scores = base_ranking(params, terms, ltr.RERANK_WINDOW)
     position = {pid: i for i, pid in enumerate(ids)}
     base_scores = [scores[position[pid]] if pid in position else 0.0 for pid in shown]

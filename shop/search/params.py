@@ -7,7 +7,7 @@ unbounded work.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -49,6 +49,7 @@ KNOWN_PARAMS = {
     "facets",
     "format",
 }
+UNKNOWN_PARAMETER = "Unknown parameter."
 TRUE = {"1", "true", "yes", "on"}
 FALSE = {"0", "false", "no", "off", ""}
 
@@ -87,11 +88,8 @@ class SearchParams:
             or self.attributes
         )
 
-    def with_query(self, q: str) -> SearchParams:
-        return replace(self, q=q)
-
     def filters_dict(self) -> dict[str, Any]:
-        """The active filters as plain JSON (for the query log)."""
+        """The active filters as plain JSON (for the query log; :func:`from_filters` reads it back)."""
         filters: dict[str, Any] = {}
         if self.category:
             filters["category"] = self.category
@@ -110,6 +108,23 @@ class SearchParams:
         if self.attributes:
             filters["attributes"] = {key: list(values) for key, values in self.attributes}
         return filters
+
+
+def from_filters(query: str, filters: dict) -> SearchParams:
+    """The SearchParams a logged search ran with (for re-computing its features)."""
+    attributes = tuple(sorted((k, tuple(v)) for k, v in (filters.get("attributes") or {}).items()))
+    return SearchParams(
+        q=query,
+        category=filters.get("category", ""),
+        brands=tuple(filters.get("brand", ())),
+        price_min=Decimal(filters["price_min"]) if filters.get("price_min") else None,
+        price_max=Decimal(filters["price_max"]) if filters.get("price_max") else None,
+        rating=filters.get("rating"),
+        fast_delivery=bool(filters.get("fast_delivery")),
+        in_stock=bool(filters.get("in_stock")),
+        attributes=attributes,
+        facets=(),
+    )
 
 
 @dataclass
@@ -148,7 +163,7 @@ def parse(query: QueryDict, *, require_query: bool = False) -> tuple[SearchParam
     errors = ParamErrors()
     for name in query:
         if name not in KNOWN_PARAMS and not name.startswith(ATTRIBUTE_PREFIX):
-            errors.add(name, "Unknown parameter.", "unknown_parameter")
+            errors.add(name, UNKNOWN_PARAMETER, "unknown_parameter")
     query = _without_nul(query, errors)
 
     raw_q = query.get("q", "")

@@ -16,7 +16,7 @@ from django.views.decorators.http import require_safe
 from shop.search import presenters, services
 from shop.search.behaviour import visitor_key
 from shop.search.models import SearchDocument, Suggestion
-from shop.search.params import SORTS, parse
+from shop.search.params import SORTS, UNKNOWN_PARAMETER, parse
 from shop.search.results import SearchResult
 from shop.search.results import Suggestion as SuggestionDTO
 from shop.search.text import CATEGORY_SEPARATOR
@@ -28,8 +28,10 @@ POPULAR_ON_EMPTY = 8
 def results(request: HttpRequest) -> HttpResponse:
     params, errors = parse(request.GET)
     for name, problems in errors.fields.items():
-        if errors.code != "unknown_parameter" or name in ("q",):
-            messages.warning(request, _shopper_message(name, problems[0]))
+        # Unknown parameters (tracking tags and the like) are none of the shopper's business.
+        shown = [problem for problem in problems if problem != UNKNOWN_PARAMETER]
+        if shown:
+            messages.warning(request, _shopper_message(name, shown[0]))
     context: dict[str, Any] = {"query": params.q, "sort": params.sort, "sorts": SORTS.items(), "params": params}
     if not params.q.strip() and not params.has_filters:
         context["popular"] = _popular()

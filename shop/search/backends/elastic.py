@@ -33,15 +33,16 @@ from shop.search.backends.postgres import (
     MAX_CATEGORY_VALUES,
     RATING_THRESHOLDS,
     RELAX_BELOW,
+    asked_for,
+    attribute_facet,
     basic_facets,
     price_ranges,
-    with_selected,
 )
 from shop.search.behaviour_math import PRIOR_CONVERSION, PRIOR_CTR
 from shop.search.documents import ProductDocument, products
 from shop.search.models import PriceRange, SearchDocument
 from shop.search.params import ATTRIBUTE_PREFIX, SearchParams
-from shop.search.results import Facet, FacetValue, Ranked, Suggestion
+from shop.search.results import Facet, Ranked, Suggestion
 from shop.search.text import CATEGORY_SEPARATOR
 
 TEXT_FIELDS = ["name^4", "brand^3", "category_text^2", "attributes_text^1.5", "description"]
@@ -273,9 +274,7 @@ def parse_search(params: SearchParams, response: dict[str, Any], ranges: list[Pr
     ids = [int(hit["_id"]) for hit in hits.get("hits", [])]
     scores = [float(hit.get("_score") or 0.0) for hit in hits.get("hits", [])]
     facets = parse_facets(params, response.get("aggregations", {}), ranges, total) if params.facets else []
-    wanted = set(params.facets)
-    facets = [f for f in facets if f.name in wanted or (f.name.startswith(ATTRIBUTE_PREFIX) and "attributes" in wanted)]
-    return Ranked(ids, scores, total, facets, total if strict else 0)
+    return Ranked(ids, scores, total, asked_for(params, facets), total if strict else 0)
 
 
 def _buckets(aggs: dict[str, Any], name: str) -> list[dict[str, Any]]:
@@ -299,24 +298,13 @@ def parse_facets(params: SearchParams, aggs: dict[str, Any], ranges: list[PriceR
     top = _buckets(aggs, "top_category")
     dominant = not params.category and top and total and top[0]["doc_count"] >= DOMINANT_SHARE * total
     if "attributes" in aggs and (params.category or dominant):
-        chosen = dict(params.attributes)
         by_key: dict[str, list[tuple[str, int]]] = {}
         for bucket in aggs["attributes"]["pairs"]["keys"]["buckets"]:
             by_key[bucket["key"]] = [(v["key"], v["doc_count"]) for v in bucket["values"]["buckets"]]
         for index, (key, _values) in enumerate(params.attributes):
             own = aggs.get(f"attribute_{index}", {}).get("pairs", {}).get("key", {}).get("values", {})
             by_key[key] = [(v["key"], v["doc_count"]) for v in own.get("buckets", [])]
-        for key, values in by_key.items():
-            facets.append(
-                Facet(
-                    ATTRIBUTE_PREFIX + key,
-                    key,
-                    "terms",
-                    with_selected(
-                        [FacetValue(v, v, n, v in chosen.get(key, ())) for v, n in values], chosen.get(key, ())
-                    ),
-                )
-            )
+        facets += [attribute_facet(params, key, values) for key, values in by_key.items()]
     return facets
 
 

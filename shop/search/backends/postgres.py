@@ -169,11 +169,25 @@ def _and(parts: list[str]) -> str:
     return " AND ".join(parts) if parts else "TRUE"
 
 
-def rank(params: SearchParams, match: Match, limit: int, offset: int) -> list[tuple[int, float]]:
-    """Product ids and scores of the matches in the asked order, ``limit`` from ``offset``."""
+def _filtered(params: SearchParams, match: Match) -> tuple[str, list[Any]]:
+    """The WHERE clause (and its parameters) of the matches that pass every active filter."""
     filters = filter_sql(params)
     where = _and([match.where, *(sql for sql, _ in filters.values())])
-    where_params = [*match.where_params, *(p for _, ps in filters.values() for p in ps)]
+    return where, [*match.where_params, *(p for _, ps in filters.values() for p in ps)]
+
+
+def _flags(params: SearchParams) -> tuple[dict[str, str], str, list[Any]]:
+    """Each active filter as a boolean column of the materialized matches, so one pass counts
+    every facet under every *other* filter: (column per filter name, select SQL, its parameters)."""
+    filters = filter_sql(params)
+    flag = {name: f"f{i}" for i, name in enumerate(filters)}
+    flags_sql = "".join(f", ({sql}) AS {flag[name]}" for name, (sql, _) in filters.items())
+    return flag, flags_sql, [p for _, ps in filters.values() for p in ps]
+
+
+def rank(params: SearchParams, match: Match, limit: int, offset: int) -> list[tuple[int, float]]:
+    """Product ids and scores of the matches in the asked order, ``limit`` from ``offset``."""
+    where, where_params = _filtered(params, match)
     sql = (
         f"SELECT product_id, score FROM (SELECT d.product_id, d.price, d.rating_avg, d.rating_count, d.created_at,"
         f" {match.score} AS score FROM {TABLE} d WHERE {where}) m ORDER BY {ORDERS[params.sort]} LIMIT %s OFFSET %s"
@@ -189,14 +203,10 @@ def price_ranges(currency: str | None = None) -> list[PriceRange]:
 
 def facets(params: SearchParams, match: Match) -> tuple[int, list[Facet]]:
     """The total and the facets, in one statement (plus one for attribute facets when a category is current)."""
-    filters = filter_sql(params)
-    names = list(filters)
-    flag = {name: f"f{i}" for i, name in enumerate(names)}
-    flags_sql = "".join(f", ({sql}) AS {flag[name]}" for name, (sql, _) in filters.items())
-    flag_params = [p for _, ps in filters.values() for p in ps]
+    flag, flags_sql, flag_params = _flags(params)
 
     def others(excluded: str | None) -> str:
-        return _and([flag[name] for name in names if name != excluded])
+        return _and([column for name, column in flag.items() if name != excluded])
 
     ranges = price_ranges()
     depth = params.category.count(CATEGORY_SEPARATOR) + 2 if params.category else 1
@@ -242,10 +252,15 @@ def facets(params: SearchParams, match: Match) -> tuple[int, list[Facet]]:
         current = params.category or _dominant_category(counts.get("category", []), total, depth)
         if current:
             result += attribute_facets(params, match, current)
+    return total, asked_for(params, result)
+
+
+def asked_for(params: SearchParams, facets: list[Facet]) -> list[Facet]:
+    """The facets ``params.facets`` names ("attributes" stands for every attribute facet)."""
     wanted = set(params.facets)
-    return total, [
+    return [
         facet
-        for facet in result
+        for facet in facets
         if facet.name in wanted or (facet.name.startswith(ATTRIBUTE_PREFIX) and "attributes" in wanted)
     ]
 
@@ -315,6 +330,17 @@ def with_selected(values: list[FacetValue], selected: tuple[str, ...]) -> list[F
     return values + [FacetValue(s, s, 0, True) for s in selected if s not in present]
 
 
+def attribute_facet(params: SearchParams, key: str, counts: list[tuple[str, int]]) -> Facet:
+    """The facet of attribute ``key`` from its (value, count) pairs, the shopper's ticked values marked."""
+    chosen = dict(params.attributes).get(key, ())
+    return Facet(
+        ATTRIBUTE_PREFIX + key,
+        key,
+        "terms",
+        with_selected([FacetValue(v, v, n, v in chosen) for v, n in counts], chosen),
+    )
+
+
 def _inclusive_max(max_price: Decimal | None) -> Decimal | None:
     """Buckets are [min, max); the filter's price_max is inclusive, so a bucket filters up to max - 0.01."""
     return None if max_price is None else max_price - Decimal("0.01")
@@ -335,13 +361,9 @@ def attribute_facets(params: SearchParams, match: Match, category: str) -> list[
     """The most useful attributes of ``category`` among the matches: the keys most
     products carry that still split them (2..40 distinct values), plus any key the
     shopper already filters on; values counted under every other filter."""
-    filters = filter_sql(params)
-    names = list(filters)
-    flag = {name: f"f{i}" for i, name in enumerate(names)}
-    flags_sql = "".join(f", ({sql}) AS {flag[name]}" for name, (sql, _) in filters.items())
-    flag_params = [p for _, ps in filters.values() for p in ps]
-    plain = _and([flag[n] for n in names if not n.startswith(ATTRIBUTE_PREFIX)])
-    attribute_names = [n for n in names if n.startswith(ATTRIBUTE_PREFIX)]
+    flag, flags_sql, flag_params = _flags(params)
+    plain = _and([column for name, column in flag.items() if not name.startswith(ATTRIBUTE_PREFIX)])
+    attribute_names = [name for name in flag if name.startswith(ATTRIBUTE_PREFIX)]
     per_key = _and([f"(e.key = %s OR {flag[n]})" for n in attribute_names])
     per_key_params = [n[len(ATTRIBUTE_PREFIX) :] for n in attribute_names]
     selected_keys = [key for key, _ in params.attributes]
@@ -370,19 +392,8 @@ def attribute_facets(params: SearchParams, match: Match, category: str) -> list[
         cursor.execute(sql, [*flag_params, *match.where_params, category, selected_keys, *per_key_params])
         for key, value, n in cursor.fetchall():
             rows.setdefault(key, []).append((value, int(n)))
-    chosen = dict(params.attributes)
     keys = list(dict.fromkeys([*rows, *selected_keys]))
-    return [
-        Facet(
-            ATTRIBUTE_PREFIX + key,
-            key,
-            "terms",
-            with_selected(
-                [FacetValue(v, v, n, v in chosen.get(key, ())) for v, n in rows.get(key, [])], chosen.get(key, ())
-            ),
-        )
-        for key in keys
-    ]
+    return [attribute_facet(params, key, rows.get(key, [])) for key in keys]
 
 
 class PostgresBackend:
@@ -434,13 +445,9 @@ class PostgresBackend:
         )
 
     def count(self, params: SearchParams, match: Match) -> int:
-        filters = filter_sql(params)
-        where = _and([match.where, *(sql for sql, _ in filters.values())])
+        where, where_params = _filtered(params, match)
         with connection.cursor() as cursor:
-            cursor.execute(
-                f"SELECT count(*) FROM {TABLE} d WHERE {where}",
-                [*match.where_params, *(p for _, ps in filters.values() for p in ps)],
-            )
+            cursor.execute(f"SELECT count(*) FROM {TABLE} d WHERE {where}", where_params)
             return int(cursor.fetchone()[0])
 
     def ensure_index(self) -> None:
