@@ -9,7 +9,7 @@ is not valid UTF-8; relevance is any number, higher is better).
 What it does, on its own fresh database:
 
 1. every product found in the files is created through the catalog's service
-   (``shop.catalog.services.create_product``) in a category "Evaluation", and the
+   (``shop.catalog.services.create_products``, in batches) in a category "Evaluation", and the
    search index is built by the search projection's full rebuild, the same code
    the event consumers use;
 2. training queries: those of ``--train``; without it, the queries of EVAL whose
