@@ -24,6 +24,7 @@ from __future__ import annotations
 import argparse
 import csv
 import gzip
+import os
 import random
 import sys
 from pathlib import Path
@@ -31,9 +32,9 @@ from urllib.parse import urlencode
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.support import bench_env, emit, flush_redis, fresh_database, load, log, manage, web_server
+from bench.support import ROOT, bench_env, emit, flush_redis, fresh_database, load, log, manage, web_server
 
-DATA = Path(__file__).resolve().parent.parent.parent / "shared" / "data"
+DATA = ROOT.parent / "shared" / "data"  # as the settings default SHOP_SHARED_DATA
 JUDGMENT_FILES = ("crowdflower_search_relevance/judgments.csv.gz", "homedepot_search_relevance/judgments.csv.gz")
 SEED = 42
 
@@ -60,8 +61,6 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2, help="gunicorn worker processes")
     parser.add_argument("--data-dir", type=Path, default=None, help="shared data folder (default: SHOP_SHARED_DATA)")
     args = parser.parse_args()
-
-    import os
 
     data_dir = args.data_dir or Path(os.environ.get("SHOP_SHARED_DATA", DATA))
     rng = random.Random(SEED)

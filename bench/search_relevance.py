@@ -9,7 +9,7 @@ is not valid UTF-8; relevance is any number, higher is better).
 What it does, on its own fresh database:
 
 1. every product found in the files is created through the catalog's service
-   (``shop.catalog.services.create_product``) in a category "Evaluation", and the
+   (``shop.catalog.services.create_products``, in batches) in a category "Evaluation", and the
    search index is built by the search projection's full rebuild, the same code
    the event consumers use;
 2. training queries: those of ``--train``; without it, the queries of EVAL whose
@@ -287,8 +287,7 @@ def main() -> None:
 
     train_started = time.monotonic()
     train_items = [(query, integer_grades(judged, train_low, train_high)) for query, judged in train_judged.items()]
-    shared = {"catalog_to_file": catalog_to_file}
-    _SHARED.update(shared)
+    _SHARED["catalog_to_file"] = catalog_to_file
     groups = [group for group in parallel_map(_training_group, train_items, args.workers) if group is not None]
     trained = train_in_child(groups, args.rounds)
     # Evaluated whatever it scored on the hold-out; `ranker_beats_base_on_validation` says whether

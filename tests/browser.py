@@ -52,9 +52,6 @@ class RequestLog:
         needle = re.compile(pattern.encode())
         return [f"{method} {path}" for method, path, body in self.entries if needle.search(path.encode() + body)]
 
-    def posts(self) -> list[str]:
-        return [path for method, path, _ in self.entries if method == "POST"]
-
 
 class Screenshots:
     """Numbered full-page screenshots of one journey: ``<folder>/<NN>-<step>.png``."""

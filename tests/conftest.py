@@ -143,16 +143,17 @@ def _worker_process(django_db_setup, django_db_blocker) -> Iterator[WorkerProces
 
 @contextlib.contextmanager
 def worker_environment(worker: WorkerProcess, env: dict[str, str]) -> Iterator[WorkerProcess]:
-    """The session's worker, restarted with ``env`` (e.g. fast simulators); ``celery_worker``
-    starts it again with this environment, and later tests get one with the default."""
-    with pytest.MonkeyPatch.context() as patch:
-        for name, value in env.items():
-            patch.setenv(name, value)
+    """The session's worker, restarted with ``env`` added to its own (e.g. fast simulators);
+    ``celery_worker`` starts it again with it, and later tests get one with the default. Only
+    the worker's environment changes, not this process's."""
+    default = worker.extra_env
+    worker.extra_env = default | env
+    worker.stop()
+    try:
+        yield worker
+    finally:
         worker.stop()
-        try:
-            yield worker
-        finally:
-            worker.stop()
+        worker.extra_env = default
 
 
 @pytest.fixture

@@ -24,7 +24,6 @@ CACHES = {
         "KEY_PREFIX": "shoptest",
     }
 }
-CELERY_BROKER_URL = REDIS_URL
 # In-process tests run tasks inline once their transaction commits; tests that
 # need a real worker switch this off and start one (tests/conftest.py).
 CELERY_TASK_ALWAYS_EAGER = os.environ.get("CELERY_TASK_ALWAYS_EAGER", "1") == "1"

@@ -31,18 +31,8 @@ def store(live_server, client):
     index(product)
     user = make_customer("asha")
     shopper((sku, 1), user=user)
-    save_address(
-        user.id,
-        None,
-        full_name="Asha Rao",
-        line1="1 MG Road",
-        city="Bengaluru",
-        postal_code="560001",
-        country="IN",
-        phone="",
-        line2="",
-        region="KA",
-        is_default=True,
+    save_address(  # the first address is the default
+        user.id, full_name="Asha Rao", line1="1 MG Road", city="Bengaluru", region="KA", postal_code="560001"
     )
     order = place_order(user_id=user.id, lines=[(product.id, sku.id, 1)])
     ticket = open_ticket(user)
