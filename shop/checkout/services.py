@@ -9,8 +9,6 @@ refused. The saga's progress and outcome are read with ``get_checkout``.
 
 from __future__ import annotations
 
-import hashlib
-import json
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -27,7 +25,7 @@ from shop.accounts import services as accounts
 from shop.cart import services as cart
 from shop.catalog import services as catalog
 from shop.checkout import lines as checkout_lines
-from shop.checkout.models import Checkout, CheckoutState, ShippingRate
+from shop.checkout.models import Checkout, ShippingRate
 from shop.checkout.pricing import Address, PricingError, Quote, clean_address, quote, quote_options
 from shop.checkout.steps import STEP_NAMES
 from shop.checkout.tasks import run_checkout
@@ -169,7 +167,7 @@ def start_checkout(user_id: int, idempotency_key: str, request: Mapping[str, Any
     """
     key = idempotency.check_key(idempotency_key)
     body = {name: request[name] for name in REQUEST_FIELDS if request.get(name) not in (None, "")}
-    request_hash = hashlib.sha256(json.dumps(body, sort_keys=True, default=str).encode()).hexdigest()
+    request_hash = idempotency.digest("checkout", body)
     owner = f"user:{user_id}"
     existing = Checkout.objects.filter(owner=owner, idempotency_key=key).first()
     if existing is not None:
@@ -267,13 +265,12 @@ def _quote_info(quoted: Quote) -> ShippingQuote:
 
 
 def _info(checkout: Checkout) -> CheckoutInfo:
-    unfinished = checkout.state not in (CheckoutState.COMPLETED, CheckoutState.FAILED)
-    step = STEP_NAMES[min(checkout.step_index, len(STEP_NAMES) - 1)] if unfinished else ""
+    step = "" if checkout.is_terminal else STEP_NAMES[min(checkout.step_index, len(STEP_NAMES) - 1)]
     return CheckoutInfo(
         checkout_id=str(checkout.id),
         state=checkout.state,
         step=step,
-        is_terminal=not unfinished,
+        is_terminal=checkout.is_terminal,
         failure_code=checkout.failure_code,
         failure_message=checkout.failure_message,
         currency=checkout.currency,
