@@ -32,7 +32,6 @@ from shop.checkout.tasks import run_checkout
 from shop.core import idempotency
 from shop.core.errors import DomainError
 from shop.core.money import Money
-from shop.inventory import services as inventory
 from shop.payments import services as payments
 
 REQUEST_FIELDS = ("address_id", "shipping_address", "shipping_option", "payment_method")
@@ -147,7 +146,7 @@ def address_from_request(user_id: int, data: Mapping[str, Any]) -> Address:
 def quote_cart(user_id: int, data: Mapping[str, Any]) -> tuple[Address, list[ShippingQuote]]:
     """Every shipping option for the customer's cart (at today's prices) to the address."""
     address = address_from_request(user_id, data)
-    lines, skus = _cart_lines(user_id)
+    lines, skus, _available = _cart_lines(user_id)
     today = [line | {"unit_price": str(skus[line["sku_id"]].price)} for line in lines if line["sku_id"] in skus]
     try:
         quotes = quote_options(checkout_lines.priced(today), address)
@@ -183,8 +182,8 @@ def start_checkout(user_id: int, idempotency_key: str, request: Mapping[str, Any
         message = f"Choose a shipping option: {', '.join(ShippingRate.Option.values)}."
         raise CheckoutError("unknown_shipping_option", message, fields={"shipping_option": [message]})
     address = address_from_request(user_id, request)
-    lines, skus = _cart_lines(user_id)
-    _check_lines(user_id, lines, skus)
+    lines, skus, available = _cart_lines(user_id)
+    _check_lines(user_id, lines, skus, available)
     try:
         quoted = quote(checkout_lines.priced(lines), address, option)
     except PricingError as error:
@@ -228,18 +227,23 @@ def _same_request(checkout: Checkout, request_hash: str) -> CheckoutInfo:
     return _info(checkout)
 
 
-def _cart_lines(user_id: int) -> tuple[list[checkout_lines.Line], dict[int, catalog.SkuInfo]]:
+def _cart_lines(user_id: int) -> tuple[list[checkout_lines.Line], dict[int, catalog.SkuInfo], dict[int, int]]:
+    """The cart's snapshot lines, today's SKUs, and the units available per SKU (the cart's
+    view has just read the stock: asking inventory again would be the same query twice)."""
     view = cart.get_cart(cart.CartOwner(user_id=user_id))
     if not view.items:
         raise CheckoutError("empty_cart", "Your cart is empty. Add something to it first.")
     skus = catalog.get_skus(item.sku_id for item in view.items)
-    return checkout_lines.snapshot(view.items, skus), skus
+    available = {item.sku_id: item.available_quantity for item in view.items}
+    return checkout_lines.snapshot(view.items, skus), skus, available
 
 
-def _check_lines(user_id: int, lines: list[checkout_lines.Line], skus: dict[int, catalog.SkuInfo]) -> None:
+def _check_lines(
+    user_id: int, lines: list[checkout_lines.Line], skus: dict[int, catalog.SkuInfo], available: dict[int, int]
+) -> None:
     try:
         checkout_lines.check_sellable(lines, skus)
-        checkout_lines.check_stock(lines, inventory.stock_of(line["sku_id"] for line in lines))
+        checkout_lines.check_stock(lines, available)
     except checkout_lines.LineProblem as problem:
         status = 400
         if problem.code == "price_changed":
