@@ -22,8 +22,8 @@ from shop.catalog import services as catalog
 from shop.checkout import lines as checkout_lines
 from shop.checkout.models import Checkout
 from shop.checkout.pricing import Address, PricingError, quote
-from shop.checkout.saga import RollForward, StepFailed, Updates, step
 from shop.core.money import Money
+from shop.core.saga import RollForward, StepFailed, Updates, step
 from shop.inventory import services as inventory
 from shop.orders import services as orders
 from shop.payments import services as payments
