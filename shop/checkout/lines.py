@@ -106,7 +106,7 @@ def shortage_message(lines: list[Line], shortages: tuple[Shortage, ...]) -> str:
     """Inventory's refusal, in the customer's words."""
     by_sku = {line["sku_id"]: line for line in lines}
     parts = [_short_message(by_sku[short.sku_id], short.available) for short in shortages if short.sku_id in by_sku]
-    return " ".join(parts) + " You have not been charged; your cart is unchanged."
+    return " ".join(parts)
 
 
 def _short_message(line: Line, available: int) -> str:

@@ -75,7 +75,7 @@ def validate_and_reserve(checkout: Checkout) -> Updates:
     if held.error == "contention":
         raise StockContention(held.message)
     if held.error == "insufficient_stock":
-        raise StepFailed("out_of_stock", checkout_lines.shortage_message(lines, held.shortages))
+        raise StepFailed("out_of_stock", f"{checkout_lines.shortage_message(lines, held.shortages)} {NOT_CHARGED}")
     raise StepFailed(f"hold_{held.error}", f"We could not set your items aside. {NOT_CHARGED}")
 
 
