@@ -11,7 +11,8 @@ from django.db import connection
 from django.utils import timezone
 
 from shop.checkout.models import Checkout, CheckoutStepLog
-from shop.checkout.saga import RetryLater, RollForward, StepFailed, advance, step, stuck_sagas
+from shop.checkout.saga import advance, stuck_sagas
+from shop.core.saga import RetryLater, RollForward, StepFailed, step
 
 LEASE = timedelta(seconds=30)
 

@@ -212,3 +212,22 @@ def test_an_item_sold_out_since_it_was_added_shows_a_clear_message_not_an_error_
     assert response.status_code == 400  # the checkout page again, with the reason on top
     assert re.search(r'role="alert" id="checkout-error">Sorry, [^<]+ is out of stock\.<', page)
     assert cart_lines(who) == {who.skus[0].id: (1, Decimal("600.00"))}
+
+
+def test_the_same_form_sent_again_with_another_choice_is_refused_on_the_page(django_capture_on_commit_callbacks):
+    client = with_address(shopper_with())
+    key = idempotency_key(client.get(PAGE).content.decode())
+
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post("/checkout/place/", {"shipping_option": "standard", "payment_method": VISA, "idempotency_key": key})
+        again = client.post(
+            "/checkout/place/", {"shipping_option": "express", "payment_method": VISA, "idempotency_key": key}
+        )
+        garbled = client.post(
+            "/checkout/place/", {"shipping_option": "express", "payment_method": VISA, "idempotency_key": "a b"}
+        )
+
+    assert again.status_code == 422
+    assert "That form has expired; please try again." in again.content.decode()
+    assert garbled.status_code == 400
+    assert Checkout.objects.count() == 1

@@ -21,8 +21,8 @@ from rest_framework.test import APIClient
 
 from shop.celery import app as celery_app
 from shop.checkout.models import Checkout
-from shop.checkout.saga import FAULT_ENV
 from shop.checkout.steps import STEP_NAMES
+from shop.core.saga import FAULT_ENV
 from shop.orders.models import Order
 from tests.conftest import OUTPUT_DIR, WorkerProcess, wait_until
 from tests.factories_checkout import (

@@ -205,9 +205,10 @@ def clear(owner: CartOwner) -> CartView:
     return CartView(max_quantity_per_line=settings.CART_MAX_QUANTITY_PER_LINE)
 
 
-def accept_current_prices(owner: CartOwner, sku_ids: list[int]) -> CartView:
+def accept_current_prices(owner: CartOwner, sku_ids: list[int]) -> None:
     """Make today's price the price seen for these lines (the checkout told the customer
-    it changed), so the next checkout charges it. Idempotent; items no longer sold keep theirs."""
+    it changed), so the next checkout charges it. Idempotent; items no longer sold keep theirs.
+    Returns nothing: the checkout only refuses, so building the cart's view would be wasted queries."""
     skus = catalog.get_skus(sku_ids)
 
     def change(lines: Lines) -> list[Event]:
@@ -217,9 +218,8 @@ def accept_current_prices(owner: CartOwner, sku_ids: list[int]) -> CartView:
                 lines[sku_id] = replace(line, unit_price=sku.price)
         return []
 
-    if not _load(owner):
-        return get_cart(owner)
-    return _view(_update(owner, change))
+    if _load(owner):
+        _update(owner, change)
 
 
 def remove_ordered(owner: CartOwner, sku_ids: list[int]) -> None:
@@ -231,7 +231,8 @@ def remove_ordered(owner: CartOwner, sku_ids: list[int]) -> None:
             lines.pop(sku_id, None)
         return []
 
-    if any(sku_id in _load(owner) for sku_id in sku_ids):
+    lines = _load(owner)  # once, not once per SKU
+    if any(sku_id in lines for sku_id in sku_ids):
         _update(owner, change)
 
 

@@ -7,6 +7,7 @@ with messages that name the product, for the API and the page alike.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
@@ -14,7 +15,7 @@ from shop.cart.services import CartItem
 from shop.catalog.services import SkuInfo
 from shop.checkout.pricing import PricedLine
 from shop.core.money import Money
-from shop.inventory.services import Shortage, SkuStock
+from shop.inventory.services import Shortage
 
 Line = dict[str, Any]  # one snapshot line, stored in Checkout.lines (JSON)
 
@@ -93,19 +94,19 @@ def _seen(line: Line) -> tuple[Decimal, str]:
     return Decimal(line["unit_price"]), line["currency"]
 
 
-def check_stock(lines: list[Line], stock: dict[int, SkuStock]) -> None:
+def check_stock(lines: list[Line], available: Mapping[int, int]) -> None:
     """Enough of every line available right now (the hold decides for good)."""
     for line in lines:
-        available = stock[line["sku_id"]].available if line["sku_id"] in stock else 0
-        if available < line["quantity"]:
-            raise LineProblem("out_of_stock", _short_message(line, available), [line["sku_id"]])
+        units = available.get(line["sku_id"], 0)
+        if units < line["quantity"]:
+            raise LineProblem("out_of_stock", _short_message(line, units), [line["sku_id"]])
 
 
 def shortage_message(lines: list[Line], shortages: tuple[Shortage, ...]) -> str:
     """Inventory's refusal, in the customer's words."""
     by_sku = {line["sku_id"]: line for line in lines}
     parts = [_short_message(by_sku[short.sku_id], short.available) for short in shortages if short.sku_id in by_sku]
-    return " ".join(parts) + " You have not been charged; your cart is unchanged."
+    return " ".join(parts)
 
 
 def _short_message(line: Line, available: int) -> str:

@@ -12,20 +12,7 @@ from datetime import timedelta
 
 from shop.checkout.models import Checkout
 from shop.core import saga
-from shop.core.saga import FAULT_ENV, Backoff, LeaseLost, RetryLater, RollForward, Step, StepFailed, Updates, step
-
-__all__ = [
-    "FAULT_ENV",
-    "LeaseLost",
-    "RetryLater",
-    "RollForward",
-    "Step",
-    "StepFailed",
-    "Updates",
-    "advance",
-    "step",
-    "stuck_sagas",
-]
+from shop.core.saga import Backoff, Step
 
 GIVE_UP_MESSAGE = "We could not complete your order; you have not been charged."
 EXPIRED_MESSAGE = "The checkout took too long and was cancelled."

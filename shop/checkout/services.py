@@ -9,8 +9,6 @@ refused. The saga's progress and outcome are read with ``get_checkout``.
 
 from __future__ import annotations
 
-import hashlib
-import json
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -27,14 +25,13 @@ from shop.accounts import services as accounts
 from shop.cart import services as cart
 from shop.catalog import services as catalog
 from shop.checkout import lines as checkout_lines
-from shop.checkout.models import Checkout, CheckoutState, ShippingRate
+from shop.checkout.models import Checkout, ShippingRate
 from shop.checkout.pricing import Address, PricingError, Quote, clean_address, quote, quote_options
 from shop.checkout.steps import STEP_NAMES
 from shop.checkout.tasks import run_checkout
 from shop.core import idempotency
 from shop.core.errors import DomainError
 from shop.core.money import Money
-from shop.inventory import services as inventory
 from shop.payments import services as payments
 
 REQUEST_FIELDS = ("address_id", "shipping_address", "shipping_option", "payment_method")
@@ -149,7 +146,7 @@ def address_from_request(user_id: int, data: Mapping[str, Any]) -> Address:
 def quote_cart(user_id: int, data: Mapping[str, Any]) -> tuple[Address, list[ShippingQuote]]:
     """Every shipping option for the customer's cart (at today's prices) to the address."""
     address = address_from_request(user_id, data)
-    lines, skus = _cart_lines(user_id)
+    lines, skus, _available = _cart_lines(user_id)
     today = [line | {"unit_price": str(skus[line["sku_id"]].price)} for line in lines if line["sku_id"] in skus]
     try:
         quotes = quote_options(checkout_lines.priced(today), address)
@@ -169,7 +166,7 @@ def start_checkout(user_id: int, idempotency_key: str, request: Mapping[str, Any
     """
     key = idempotency.check_key(idempotency_key)
     body = {name: request[name] for name in REQUEST_FIELDS if request.get(name) not in (None, "")}
-    request_hash = hashlib.sha256(json.dumps(body, sort_keys=True, default=str).encode()).hexdigest()
+    request_hash = idempotency.digest("checkout", body)
     owner = f"user:{user_id}"
     existing = Checkout.objects.filter(owner=owner, idempotency_key=key).first()
     if existing is not None:
@@ -185,8 +182,8 @@ def start_checkout(user_id: int, idempotency_key: str, request: Mapping[str, Any
         message = f"Choose a shipping option: {', '.join(ShippingRate.Option.values)}."
         raise CheckoutError("unknown_shipping_option", message, fields={"shipping_option": [message]})
     address = address_from_request(user_id, request)
-    lines, skus = _cart_lines(user_id)
-    _check_lines(user_id, lines, skus)
+    lines, skus, available = _cart_lines(user_id)
+    _check_lines(user_id, lines, skus, available)
     try:
         quoted = quote(checkout_lines.priced(lines), address, option)
     except PricingError as error:
@@ -230,18 +227,23 @@ def _same_request(checkout: Checkout, request_hash: str) -> CheckoutInfo:
     return _info(checkout)
 
 
-def _cart_lines(user_id: int) -> tuple[list[checkout_lines.Line], dict[int, catalog.SkuInfo]]:
+def _cart_lines(user_id: int) -> tuple[list[checkout_lines.Line], dict[int, catalog.SkuInfo], dict[int, int]]:
+    """The cart's snapshot lines, today's SKUs, and the units available per SKU (the cart's
+    view has just read the stock: asking inventory again would be the same query twice)."""
     view = cart.get_cart(cart.CartOwner(user_id=user_id))
     if not view.items:
         raise CheckoutError("empty_cart", "Your cart is empty. Add something to it first.")
     skus = catalog.get_skus(item.sku_id for item in view.items)
-    return checkout_lines.snapshot(view.items, skus), skus
+    available = {item.sku_id: item.available_quantity for item in view.items}
+    return checkout_lines.snapshot(view.items, skus), skus, available
 
 
-def _check_lines(user_id: int, lines: list[checkout_lines.Line], skus: dict[int, catalog.SkuInfo]) -> None:
+def _check_lines(
+    user_id: int, lines: list[checkout_lines.Line], skus: dict[int, catalog.SkuInfo], available: dict[int, int]
+) -> None:
     try:
         checkout_lines.check_sellable(lines, skus)
-        checkout_lines.check_stock(lines, inventory.stock_of(line["sku_id"] for line in lines))
+        checkout_lines.check_stock(lines, available)
     except checkout_lines.LineProblem as problem:
         status = 400
         if problem.code == "price_changed":
@@ -267,13 +269,12 @@ def _quote_info(quoted: Quote) -> ShippingQuote:
 
 
 def _info(checkout: Checkout) -> CheckoutInfo:
-    unfinished = checkout.state not in (CheckoutState.COMPLETED, CheckoutState.FAILED)
-    step = STEP_NAMES[min(checkout.step_index, len(STEP_NAMES) - 1)] if unfinished else ""
+    step = "" if checkout.is_terminal else STEP_NAMES[min(checkout.step_index, len(STEP_NAMES) - 1)]
     return CheckoutInfo(
         checkout_id=str(checkout.id),
         state=checkout.state,
         step=step,
-        is_terminal=not unfinished,
+        is_terminal=checkout.is_terminal,
         failure_code=checkout.failure_code,
         failure_message=checkout.failure_message,
         currency=checkout.currency,

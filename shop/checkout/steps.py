@@ -22,8 +22,8 @@ from shop.catalog import services as catalog
 from shop.checkout import lines as checkout_lines
 from shop.checkout.models import Checkout
 from shop.checkout.pricing import Address, PricingError, quote
-from shop.checkout.saga import RollForward, StepFailed, Updates, step
 from shop.core.money import Money
+from shop.core.saga import RollForward, StepFailed, Updates, step
 from shop.inventory import services as inventory
 from shop.orders import services as orders
 from shop.payments import services as payments
@@ -75,7 +75,7 @@ def validate_and_reserve(checkout: Checkout) -> Updates:
     if held.error == "contention":
         raise StockContention(held.message)
     if held.error == "insufficient_stock":
-        raise StepFailed("out_of_stock", checkout_lines.shortage_message(lines, held.shortages))
+        raise StepFailed("out_of_stock", f"{checkout_lines.shortage_message(lines, held.shortages)} {NOT_CHARGED}")
     raise StepFailed(f"hold_{held.error}", f"We could not set your items aside. {NOT_CHARGED}")
 
 

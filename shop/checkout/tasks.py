@@ -16,8 +16,9 @@ from typing import Any
 from celery import shared_task
 from django.conf import settings
 
-from shop.checkout.saga import RetryLater, advance, stuck_sagas
+from shop.checkout.saga import advance, stuck_sagas
 from shop.checkout.steps import CHECKOUT_STEPS
+from shop.core.saga import RetryLater
 
 
 def retry_delay(attempts: int) -> float:

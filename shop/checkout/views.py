@@ -24,6 +24,7 @@ from shop.cart import services as cart
 from shop.checkout import services
 from shop.checkout.forms import AddressForm, PlaceOrderForm
 from shop.checkout.services import CheckoutError
+from shop.core import idempotency
 
 SESSION_ADDRESS = "checkout_address"
 
@@ -72,6 +73,9 @@ def place_order(request: HttpRequest) -> HttpResponse:
                 "payment_method": data["payment_method"],
             },
         )
+    except idempotency.IdempotencyError as error:  # the page's key sent again with other choices, or garbled
+        message = "That form has expired; please try again."
+        return _page(request, error=message, option=data["shipping_option"], status=error.status)
     except CheckoutError as error:
         option = data["shipping_option"]
         return _page(request, error=error.message, error_code=error.code, option=option, status=error.status)

@@ -12,7 +12,7 @@ from typing import Any
 from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404, HttpRequest, JsonResponse
-from rest_framework import exceptions, status
+from rest_framework import exceptions
 from rest_framework.response import Response
 from rest_framework.views import APIView
 from rest_framework.views import exception_handler as drf_exception_handler
@@ -23,22 +23,11 @@ from shop.core.keyset import InvalidCursor, KeysetPage
 log = logging.getLogger(__name__)
 
 
-class BadRequest(exceptions.APIException):
-    """A 400 with a domain-specific code, e.g. ``invalid_cursor``."""
+class BadRequest(DomainError):
+    """A 400 from the API layer's own checks (a query parameter, the body's shape), with a
+    specific code such as ``invalid_parameter``: the one error type, so the one handler."""
 
-    status_code = status.HTTP_400_BAD_REQUEST
-    default_code = "bad_request"
-    default_detail = "The request is invalid."
-
-    def __init__(self, message: str, code: str = "bad_request", fields: dict[str, list[str]] | None = None) -> None:
-        super().__init__(detail=message, code=code)
-        self.fields = fields or {}
-
-
-class Conflict(exceptions.APIException):
-    status_code = status.HTTP_409_CONFLICT
-    default_code = "conflict"
-    default_detail = "The request conflicts with the current state."
+    code = "bad_request"
 
 
 def error_body(code: str, message: str, fields: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -85,7 +74,7 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         code = exc.get_codes() if isinstance(exc, exceptions.APIException) else "error"
         if not isinstance(code, str):
             code = "error"
-        response.data = error_body(code, str(detail), getattr(exc, "fields", None))
+        response.data = error_body(code, str(detail))
     return response
 
 

@@ -405,10 +405,15 @@ def _line_dicts(lines: list[HoldLine]) -> list[dict[str, int]]:
     return [{"sku_id": line.sku_id, "warehouse_id": line.warehouse_id, "quantity": line.quantity} for line in lines]
 
 
+def effective_status(hold: Hold) -> str:
+    """The hold's status, with a held one past its expiry counted as expired (not swept yet, but it is over)."""
+    if hold.status == HELD and hold.expires_at <= timezone.now():
+        return EXPIRED
+    return hold.status
+
+
 def _result(hold: Hold, lines: list[HoldLine], *, ok_statuses: set[str]) -> HoldResult:
-    status = hold.status
-    if status == HELD and hold.expires_at <= timezone.now():
-        status = EXPIRED  # not swept yet, but it is over
+    status = effective_status(hold)
     ok = status in ok_statuses
     return HoldResult(
         reference=hold.reference,

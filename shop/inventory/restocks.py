@@ -22,13 +22,11 @@ from django.utils import timezone
 
 from shop.core.events import publish
 from shop.inventory.events import StockAdjusted
-from shop.inventory.holds import check_reference
+from shop.inventory.holds import check_reference, effective_status
 from shop.inventory.models import Hold, HoldLine, LedgerEntry, Restock, Warehouse
 from shop.inventory.stock import ADD_SQL, MAX_MOVEMENT
 from shop.inventory.types import (
     COMMITTED,
-    EXPIRED,
-    HELD,
     NOT_FOUND,
     InvalidRequest,
     ReferenceConflict,
@@ -123,12 +121,7 @@ def _restock(reference: str, wanted: dict[Key, int] | None, reason: str, hold_re
 
 def _not_sold(reference: str, hold_reference: str, hold: Hold | None) -> RestockResult | None:
     """A refusal when the hold sold nothing (never committed), else None."""
-    if hold is None:
-        status = NOT_FOUND
-    elif hold.status == HELD and hold.expires_at <= timezone.now():
-        status = EXPIRED
-    else:
-        status = hold.status
+    status = NOT_FOUND if hold is None else effective_status(hold)
     if status == COMMITTED:
         return None
     return RestockResult(

@@ -88,7 +88,7 @@ class QuoteRequestSerializer(serializers.Serializer):
     address_id = serializers.IntegerField(required=False, help_text="One of the customer's saved addresses.")
     shipping_address = serializers.DictField(
         required=False,
-        help_text="Instead of `address_id`: full_name, line1, line2, city, region, postal_code, country, phone.",
+        help_text="Instead of `address_id`: name, line1, line2, city, region, postcode, country (two letters), phone.",
     )
 
 

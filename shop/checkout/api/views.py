@@ -25,6 +25,7 @@ from shop.checkout.api.serializers import (
     ShippingQuoteSerializer,
 )
 from shop.checkout.services import CheckoutInfo
+from shop.core import idempotency
 from shop.core.api import BadRequest
 from shop.core.schema import IDEMPOTENCY_KEY_PARAMETER
 from shop.core.throttling import ScopedThrottle
@@ -58,7 +59,7 @@ class CheckoutView(APIView):
     )
     def post(self, request: Request) -> Response:
         info, created = services.start_checkout(
-            request.user.id, request.headers.get("Idempotency-Key", ""), _body(request)
+            request.user.id, request.headers.get(idempotency.HEADER, ""), _body(request)
         )
         response = _checkout(request, info, status.HTTP_202_ACCEPTED)
         response["Location"] = response.data["status_url"]
