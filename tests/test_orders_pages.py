@@ -222,6 +222,7 @@ def test_the_detail_api_has_the_timeline_parcels_returns_and_actions(lifecycle, 
 
     assert body["status"] == "delivered"
     assert [h["to_status"] for h in body["history"]][-1] == "delivered"
+    assert {h["reason"] for h in body["history"]} == {""}  # as on the page: internal references stay internal
     (parcel,) = body["shipments"]
     assert parcel["status"] == "delivered"
     assert [e["code"] for e in parcel["events"]] == ["in_transit", "out_for_delivery", "delivered"]
