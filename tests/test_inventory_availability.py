@@ -6,11 +6,15 @@ eagerly in tests), delivering the events to the catalog's consumer.
 
 from __future__ import annotations
 
+import threading
+import time
 from decimal import Decimal
 
 import pytest
 from django.core.management import call_command
+from django.db import connection
 
+from shop.catalog import availability as projection
 from shop.catalog import services as catalog
 from shop.catalog.models import Product
 from shop.core.models import OutboxEvent
@@ -138,3 +142,37 @@ def test_refresh_availability_if_unprojected_does_nothing_once_a_product_shows_s
     assert availability(hidden) == "out_of_stock"
     assert availability(shown) == "in_stock"
     assert "already projected" in capsys.readouterr().out
+
+
+@pytest.mark.django_db(transaction=True)
+def test_of_two_projections_racing_on_a_product_the_later_inventory_read_wins(monkeypatch):
+    product = ProductFactory()
+    sku, warehouse = product.skus.get(), WarehouseFactory()
+    services.receive(sku.id, warehouse.id, 10, reason="delivery")
+    projection.project([product.id])
+    real_read = services.group_availability
+    first_has_read = threading.Event()
+
+    def slow_first_read(groups):  # the first projection has read inventory, then is slow to write
+        statuses = real_read(groups)
+        if threading.current_thread() is not threading.main_thread():
+            first_has_read.set()
+            time.sleep(0.5)
+        return statuses
+
+    monkeypatch.setattr(services, "group_availability", slow_first_read)
+
+    def first_projection() -> None:
+        try:
+            projection.project([product.id])
+        finally:
+            connection.close()
+
+    first = threading.Thread(target=first_projection)
+    first.start()
+    assert first_has_read.wait(10)
+    services.adjust(sku.id, warehouse.id, -10, reason="sold out meanwhile")
+    projection.project([product.id])  # the newer event's projection
+    first.join(10)
+
+    assert availability(product) == "out_of_stock"

@@ -43,6 +43,8 @@ def test_money_multiplies_by_quantity():
         ("{{ amount|money }}", {"amount": Money.of("168", "INR")}, "INR 168.00"),
         ("[{{ amount|money:'INR' }}]", {"amount": None}, "[]"),
         ("[{{ amount|money:'INR' }}]", {"amount": "n/a"}, "[]"),
+        ("[{{ amount|money }}]", {"amount": Decimal("5")}, "[]"),
+        ("{{ amount|money:'INR' }}", {"amount": Decimal("-1234567.005")}, "INR -1,234,567.01"),
     ],
 )
 def test_money_filter_shows_the_currency_first_with_grouped_digits_and_its_minor_units(template, context, shown):

@@ -7,6 +7,8 @@ import uuid
 from datetime import timedelta
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from shop.fulfillment import services as fulfillment
@@ -147,6 +149,36 @@ def test_returning_items_from_the_page_then_downloading_the_label(lifecycle, cli
     assert label.content.startswith(b"%PDF")
 
 
+def test_the_order_page_reads_every_returns_parcel_in_one_query(lifecycle, client):
+    customer = make_customer()
+    client.force_login(customer)
+    stock_up(1, 10, 5)
+    order = delivered_order(user_id=customer.id, lines=[(1, 3)])
+    line_id = order.lines[0].line_id
+
+    def page_queries() -> tuple[int, str]:
+        with CaptureQueriesContext(connection) as captured:
+            html = client.get(f"/accounts/orders/{order.order_id}/").content.decode()
+        return len(captured), html
+
+    def request_return() -> int:
+        ret = orders.request_return(order.order_id, actor=f"customer:{customer.id}", lines=[(line_id, 1)])
+        return ret.return_id
+
+    first = request_return()
+    page_queries()  # warms what every page reads once (the cart badge)
+    with_one, _ = page_queries()
+    orders.reject_return(first, actor="staff:1", reason="Not received")
+    second = request_return()
+    orders.reject_return(second, actor="staff:1", reason="Not received")
+    third = request_return()
+    with_three, html = page_queries()
+
+    assert all(f"Return {ret}: " in html for ret in (first, second, third))
+    assert "Download the return label (PDF)" in html  # the open one's parcel was found
+    assert with_three == with_one
+
+
 def test_a_return_outside_the_window_shows_why_on_the_form(customer, client):
     order = place_order(user_id=customer.id)
     Order.objects.filter(id=order.order_id).update(status="delivered", delivered_at=timezone.now() - timedelta(days=40))
@@ -190,6 +222,7 @@ def test_the_detail_api_has_the_timeline_parcels_returns_and_actions(lifecycle, 
 
     assert body["status"] == "delivered"
     assert [h["to_status"] for h in body["history"]][-1] == "delivered"
+    assert {h["reason"] for h in body["history"]} == {""}  # as on the page: internal references stay internal
     (parcel,) = body["shipments"]
     assert parcel["status"] == "delivered"
     assert [e["code"] for e in parcel["events"]] == ["in_transit", "out_for_delivery", "delivered"]

@@ -44,6 +44,8 @@ def test_category_page_lists_subtree_products_with_sort_and_breadcrumbs(client, 
     page = response.content.decode()
     assert response.status_code == 200
     assert "Linen Shirt" in page
+    assert '<span class="price">INR 799.00</span>' in page
+    assert '<s class="list-price" aria-label="was">INR 1,299.00</s>' in page  # one money format on the card too
     assert "<title>Clothing · Shop</title>" in page
     assert 'value="-price" selected' in page
 

@@ -58,16 +58,27 @@ def get_date_joined(user_id: int) -> datetime | None:
     return get_user_model().objects.filter(id=user_id).values_list("date_joined", flat=True).first()
 
 
+def _normal_email(email: str) -> str:
+    """Emails compare case-insensitively, so they are stored lower-cased."""
+    return get_user_model()._default_manager.normalize_email(email).strip().lower()
+
+
+def _name_parts(name: str) -> tuple[str, str]:
+    """(first, last) for Django's user fields: the first word, then the rest."""
+    first, _, last = name.strip().partition(" ")
+    return first[:150], last.strip()[:150]
+
+
 def sign_up(email: str, password: str, name: str = "") -> User:
     """A new customer, signed in by email; raises ValidationError with field errors."""
-    email = get_user_model()._default_manager.normalize_email(email).strip().lower()
+    email = _normal_email(email)
     errors: dict[str, list[str]] = {}
     if len(email) > 150:
         errors["email"] = ["Use an email address of at most 150 characters."]
     elif get_user_model()._default_manager.filter(email__iexact=email).exists():
         errors["email"] = ["An account with this email address already exists; sign in instead."]
-    first, _, last = name.strip().partition(" ")
-    user = get_user_model()(username=email, email=email, first_name=first[:150], last_name=last[:150])
+    first, last = _name_parts(name)
+    user = get_user_model()(username=email, email=email, first_name=first, last_name=last)
     try:
         password_validation.validate_password(password, user)
     except ValidationError as exc:
@@ -91,15 +102,14 @@ def update_profile(user_id: int, name: str, email: str) -> UserInfo:
     the email, so the old address is free for a new account and signs nobody in.
     """
     user = get_user_model()._default_manager.select_for_update().get(pk=user_id)
-    email = get_user_model()._default_manager.normalize_email(email).strip().lower()
+    email = _normal_email(email)
     others = get_user_model()._default_manager.exclude(pk=user_id)
     if others.filter(email__iexact=email).exists() or others.filter(username__iexact=email).exists():
         raise ValidationError({"email": ["Another account uses this email address."]})
     if user.username.lower() == user.email.lower():
         user.username = email
     user.email = email
-    first, _, last = name.strip().partition(" ")
-    user.first_name, user.last_name = first[:150], last.strip()[:150]
+    user.first_name, user.last_name = _name_parts(name)
     try:
         user.full_clean(exclude=["password"])
     except ValidationError as exc:

@@ -76,7 +76,7 @@ def signup(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def account(request: HttpRequest) -> HttpResponse:
-    return render(request, "accounts/account.html", {"profile": services.get_user(request.user.pk)})
+    return render(request, "accounts/account.html", {"profile": services.user_info(request.user)})
 
 
 @login_required

@@ -24,26 +24,29 @@ def project(product_ids: Iterable[int]) -> int:
 
     Re-reads inventory, so redelivered or reordered events converge on the current truth, and
     publishes ``ProductUpdated`` only for products whose status changed (not on every unit sold),
-    so list caches and search documents are not churned by ordinary sales."""
+    so list caches and search documents are not churned by ordinary sales. The products are
+    locked (in id order) before inventory is read: of two projections racing on a product, the
+    one that read inventory last writes last, so an older read cannot overwrite a newer one."""
     product_ids = sorted(set(product_ids))
     if not product_ids:
         return 0
-    skus: dict[int, list[int]] = {product_id: [] for product_id in product_ids}
-    for sku_id, product_id in Sku.objects.filter(product_id__in=product_ids, is_active=True).values_list(
+    current = dict(
+        Product.objects.select_for_update().filter(id__in=product_ids).order_by("id").values_list("id", "availability")
+    )
+    skus: dict[int, list[int]] = {product_id: [] for product_id in current}
+    for sku_id, product_id in Sku.objects.filter(product_id__in=list(current), is_active=True).values_list(
         "id", "product_id"
     ):
         skus[product_id].append(sku_id)
-    by_status: dict[str, list[int]] = defaultdict(list)
+    changed: dict[str, list[int]] = defaultdict(list)
     for product_id, status in inventory.group_availability(skus).items():
-        by_status[status].append(product_id)
-    changed: list[int] = []
-    for status, ids in sorted(by_status.items()):
-        stale = Product.objects.filter(id__in=ids).exclude(availability=status)
-        stale_ids = list(stale.order_by("id").values_list("id", flat=True))
-        Product.objects.filter(id__in=stale_ids).update(availability=status)
-        changed += stale_ids
-    publish_many([ProductUpdated(product_id=product_id, fields=["availability"]) for product_id in sorted(changed)])
-    return len(changed)
+        if current[product_id] != status:
+            changed[status].append(product_id)
+    for status, ids in changed.items():
+        Product.objects.filter(id__in=ids).update(availability=status)
+    changed_ids = sorted(product_id for ids in changed.values() for product_id in ids)
+    publish_many([ProductUpdated(product_id=product_id, fields=["availability"]) for product_id in changed_ids])
+    return len(changed_ids)
 
 
 def project_all(batch_size: int = 1000) -> int:

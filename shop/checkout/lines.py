@@ -31,8 +31,8 @@ class LineProblem(Exception):
 
 
 def money_text(amount: Decimal | str, currency: str) -> str:
-    """How the store writes a price: ``INR 1,299.00``."""
-    return f"{currency} {Money.of(amount, currency).amount:,.2f}"
+    """How the store writes a price: ``INR 1,299.00`` (``Money.display``, as pages and emails do)."""
+    return Money.of(amount, currency).display()
 
 
 def snapshot(items: list[CartItem], skus: dict[int, SkuInfo]) -> list[Line]:

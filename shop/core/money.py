@@ -63,5 +63,10 @@ class Money:
     def from_minor(cls, value: int, currency: str) -> Money:
         return cls.of(Decimal(value).scaleb(-minor_units(currency)), currency)
 
+    def display(self) -> str:
+        """How pages, emails and messages show an amount: "INR 2,499.00", the currency first,
+        grouped digits, the currency's own minor units (``{{ amount|money:currency }}`` in templates)."""
+        return f"{self.currency} {self.quantized().amount:,}"
+
     def __str__(self) -> str:
         return f"{self.quantized().amount} {self.currency}"

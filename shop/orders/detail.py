@@ -28,17 +28,24 @@ class OrderDetail:
     return_window_ends: datetime | None
 
 
+def return_views(order_id: int) -> list[ReturnView]:
+    """The order's returns with their prepaid labels' state; the parcels are read in one query."""
+    returns = services.returns_of(order_id)
+    parcels = fulfillment.return_parcels(ret.return_id for ret in returns)
+    views = []
+    for ret in returns:
+        parcel = parcels.get(ret.return_id)
+        views.append(ReturnView(ret, parcel is not None, parcel.tracking_number if parcel else ""))
+    return views
+
+
 def order_detail(order: services.OrderInfo, actor: str) -> OrderDetail:
     actions = services.allowed_actions(order, actor)
-    returns = []
-    for ret in services.returns_of(order.order_id):
-        parcel = fulfillment.return_parcel(ret.return_id)
-        returns.append(ReturnView(ret, parcel is not None, parcel.tracking_number if parcel else ""))
     return OrderDetail(
         order=order,
         history=services.order_history(order.order_id),
         shipments=fulfillment.shipments_for_order(order.order_id),
-        returns=returns,
+        returns=return_views(order.order_id),
         can_cancel=OrderStatus.CANCELLED in actions,
         can_return=OrderStatus.RETURN_REQUESTED in actions,
         return_window_ends=services.return_window_ends(order.delivered_at),

@@ -64,11 +64,7 @@ def return_list(request: HttpRequest) -> HttpResponse:
 def order_page(request: HttpRequest, order_id: int) -> HttpResponse:
     order = _own_order(request, order_id)
     detail = order_detail(order, _actor(request))
-    return render(
-        request,
-        "orders/detail.html",
-        {"detail": detail, "order": order, "status_label": order.status_label, "key": uuid.uuid4()},
-    )
+    return render(request, "orders/detail.html", {"detail": detail, "order": order, "key": uuid.uuid4()})
 
 
 @login_required

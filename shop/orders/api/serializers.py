@@ -34,7 +34,9 @@ class OrderSerializer(serializers.Serializer):
 class StatusChangeSerializer(serializers.Serializer):
     from_status = serializers.CharField()
     to_status = serializers.CharField()
-    reason = serializers.CharField()
+    reason = serializers.CharField(
+        source="customer_note", help_text="The customer's own words (a return's reason); empty for other moves."
+    )
     at = serializers.DateTimeField()
 
 

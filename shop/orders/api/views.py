@@ -28,7 +28,7 @@ from shop.orders.api.serializers import (
     ShipmentSerializer,
     StatusChangeSerializer,
 )
-from shop.orders.detail import order_detail
+from shop.orders.detail import order_detail, return_views
 
 
 def _own_order(request: Request, order_id: int) -> services.OrderInfo:
@@ -119,7 +119,7 @@ class ReturnsView(APIView):
     )
     def get(self, request: Request, order_id: int) -> Response:
         _own_order(request, order_id)
-        views = order_detail(services.get_order(order_id), _actor(request)).returns
+        views = return_views(order_id)
         return Response({"results": [_return_json(view.ret, view.label_ready) for view in views]})
 
     @extend_schema(
