@@ -19,7 +19,7 @@ def place_order(
     checkout_id: str | None = None,
     shipping_method: str = "standard",
 ) -> services.OrderInfo:
-    """An order of ``lines`` given as (product_id, sku_id, quantity), each at 100.00 INR;
+    """An order of ``lines`` given as (product_id, sku_id, quantity), each at INR 100.00;
     ``warehouses`` maps sku_id to the warehouse its units were allocated from."""
     lines = lines or [(1, 1, 1)]
     warehouses = warehouses or {}

@@ -20,8 +20,8 @@ def test_quotes_offer_ground_and_express_priced_per_started_kilogram(settings):
     quotes = SimulatedCarrier().quote(WAREHOUSE, HOME, Parcel(weight_grams=1200))
 
     assert [(q.service, q.level, str(q.amount), q.days_min, q.days_max) for q in quotes] == [
-        ("SIMEX_GROUND", "standard", "100.00 INR", 3, 6),
-        ("SIMEX_EXPRESS", "express", "240.00 INR", 1, 2),
+        ("SIMEX_GROUND", "standard", "INR 100.00", 3, 6),
+        ("SIMEX_EXPRESS", "express", "INR 240.00", 1, 2),
     ]
 
 
@@ -51,7 +51,7 @@ def test_a_label_is_a_pdf_with_the_tracking_number_and_its_code_128_barcode(sett
     assert f"({label.tracking_number})".encode() in label.pdf.replace(b" ", b"")
     assert b"Bengaluru" in label.pdf
     assert b"Bhiwandi" in label.pdf
-    assert str(label.postage) == "80.00 INR"  # 60 + 20 for the started kilogram
+    assert str(label.postage) == "INR 80.00"  # 60 + 20 for the started kilogram
 
 
 def test_the_barcode_drawn_is_python_barcodes_code_128_of_the_tracking_number():

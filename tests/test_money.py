@@ -49,3 +49,9 @@ def test_money_multiplies_by_quantity():
 )
 def test_money_filter_shows_the_currency_first_with_grouped_digits_and_its_minor_units(template, context, shown):
     assert Template("{% load money %}" + template).render(Context(context)) == shown
+
+
+def test_money_reads_in_messages_and_the_admin_as_on_pages():
+    amount = Money.of("2499", "INR")
+    assert f"Refunded {amount}." == "Refunded INR 2,499.00."
+    assert str(Money.of("1500", "JPY")) == "JPY 1,500"

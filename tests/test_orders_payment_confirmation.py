@@ -60,7 +60,7 @@ def test_an_authorization_smaller_than_the_order_does_not_confirm_it(lifecycle):
     order = place_order(payment_reference=reference)  # 168.00
 
     assert status(order) == "placed"
-    with pytest.raises(orders.InvalidTransition, match=r"only 100.00 INR is authorized") as refused:
+    with pytest.raises(orders.InvalidTransition, match=r"only INR 100.00 is authorized") as refused:
         orders.confirm_payment(order.order_id, actor="staff:1")
     assert refused.value.code == "payment_not_authorized"
 

@@ -129,7 +129,7 @@ def test_partial_refunds_never_exceed_what_was_captured_minus_refunded(customer,
 
     assert (partial.status, partial.amount) == ("succeeded", Decimal("100.00"))
     assert (too_much.status, too_much.error_code) == ("refused", "amount_too_large")
-    assert "only 68.00 INR is refundable" in too_much.result
+    assert "only INR 68.00 is refundable" in too_much.result
     assert (rest.status, rest.amount) == ("succeeded", Decimal("68.00"))
     assert (nothing_left.status, nothing_left.error_code) == ("refused", "nothing_to_refund")
     assert amounts(order)[2] == TOTAL

@@ -25,6 +25,7 @@ from shop.checkout import services
 from shop.checkout.forms import AddressForm, PlaceOrderForm
 from shop.checkout.services import CheckoutError
 from shop.core import idempotency
+from shop.core.forms import add_domain_error
 
 SESSION_ADDRESS = "checkout_address"
 
@@ -43,9 +44,7 @@ def choose_address(request: HttpRequest) -> HttpResponse:
         try:
             address = services.address_from_request(request.user.pk, form.request_data())
         except CheckoutError as error:
-            for name, errors in error.fields.items():
-                field = name.removeprefix("shipping_address.")
-                form.add_error(field if field in form.fields else None, errors)
+            add_domain_error(form, error, prefix="shipping_address.")
         else:
             request.session[SESSION_ADDRESS] = address.as_dict()
             return redirect("checkout:page")

@@ -69,4 +69,6 @@ class Money:
         return f"{self.currency} {self.quantized().amount:,}"
 
     def __str__(self) -> str:
-        return f"{self.quantized().amount} {self.currency}"
+        """Messages, the admin and logs show an amount as pages do, so staff and shoppers read
+        one format."""
+        return self.display()

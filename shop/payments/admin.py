@@ -7,33 +7,20 @@ from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
+from shop.core.admin import ReadOnlyInline
 from shop.payments import services
 from shop.payments.models import Payment, PaymentOperation, PaymentStatusChange, WebhookEvent
-
-
-class ReadOnlyInline(admin.TabularInline):
-    extra = 0
-    can_delete = False
-    show_change_link = False
-
-    def has_add_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False
 
 
 class StatusChangeInline(ReadOnlyInline):
     model = PaymentStatusChange
     fields = ["at", "from_status", "to_status", "source", "detail"]
-    readonly_fields = fields
     verbose_name_plural = "status history"
 
 
 class OperationInline(ReadOnlyInline):
     model = PaymentOperation
     fields = ["created_at", "kind", "amount", "state", "idempotency_key", "processor_id", "error_code", "completed_at"]
-    readonly_fields = fields
     verbose_name_plural = "processor calls"
 
 

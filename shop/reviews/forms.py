@@ -16,10 +16,3 @@ class ReviewForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 6}),
         help_text=f"Up to {services.BODY_MAX_LENGTH:,} characters.",
     )
-
-    def add_service_error(self, error: services.ReviewError) -> None:
-        if not error.fields:
-            self.add_error(None, error.message)
-        for name, messages in error.fields.items():
-            for message in messages:
-                self.add_error(name if name in self.fields else None, message)

@@ -14,6 +14,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST, require_safe
 
 from shop.catalog import services as catalog
+from shop.core.forms import add_domain_error
 from shop.core.keyset import page_or_first
 from shop.reviews import services
 from shop.reviews.forms import ReviewForm
@@ -77,7 +78,7 @@ def write_review(request: HttpRequest, product_id: int) -> HttpResponse:
                 **form.cleaned_data,
             )
         except services.ReviewError as error:
-            form.add_service_error(error)
+            add_domain_error(form, error)
         else:
             messages.success(request, PENDING_MESSAGE)
             return redirect(product_url(product) + "#reviews")
@@ -97,7 +98,7 @@ def edit_review(request: HttpRequest, review_id: int) -> HttpResponse:
         try:
             services.edit_review(review_id=review_id, user_id=request.user.id, **form.cleaned_data)
         except services.ReviewError as error:
-            form.add_service_error(error)
+            add_domain_error(form, error)
         else:
             messages.success(request, PENDING_MESSAGE)
             return redirect("reviews:mine")

@@ -13,16 +13,7 @@ from shop.support import services
 from shop.support.models import ActionKind, Ticket
 
 
-class ServiceErrors:
-    def add_service_error(self: Any, error: services.SupportError) -> None:
-        if not error.fields:
-            self.add_error(None, error.message)
-        for name, messages in error.fields.items():
-            for message in messages:
-                self.add_error(name if name in self.fields else None, message)
-
-
-class NewTicketForm(ServiceErrors, forms.Form):
+class NewTicketForm(forms.Form):
     category = forms.ChoiceField(choices=[("", "Choose a topic"), *services.Category.choices], label="Topic")
     order_id = forms.IntegerField(
         required=False, label="Which order is it about?", min_value=1, max_value=services.MAX_ORDER_ID
@@ -50,7 +41,7 @@ class NewTicketForm(ServiceErrors, forms.Form):
         self.fields["order_id"].widget = forms.Select(choices=choices)
 
 
-class ReplyForm(ServiceErrors, forms.Form):
+class ReplyForm(forms.Form):
     body = forms.CharField(
         max_length=services.BODY_MAX_LENGTH,
         label="Your reply",
@@ -91,7 +82,7 @@ class StaffReplyForm(forms.ModelForm):
         return data
 
 
-class OrderActionForm(ServiceErrors, forms.Form):
+class OrderActionForm(forms.Form):
     """One staff action on the ticket's order; the reship and return forms have one quantity
     field per order line (``line_<id>``)."""
 

@@ -11,6 +11,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST, require_safe
 
+from shop.core.forms import add_domain_error
 from shop.core.keyset import page_or_first
 from shop.orders import services as orders
 from shop.support import services
@@ -81,7 +82,7 @@ def new_ticket(request: HttpRequest) -> HttpResponse:
         except services.OrderNotFound:
             raise Http404("No such order") from None
         except services.SupportError as error:
-            form.add_service_error(error)
+            add_domain_error(form, error)
         else:
             if not ticket.replayed:
                 messages.success(request, "Thank you: your request is open. We answer by email and on this page.")
@@ -113,7 +114,7 @@ def ticket_page(request: HttpRequest, ticket_id: int) -> HttpResponse:
         except services.TicketNotFound:
             raise Http404("No such ticket") from None
         except services.SupportError as error:
-            form.add_service_error(error)
+            add_domain_error(form, error)
         else:
             return redirect("support:detail", ticket_id)
     return render(request, "support/detail.html", context, status=400)
