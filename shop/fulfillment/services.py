@@ -26,6 +26,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import QuerySet, Sum
 from django.utils import timezone
 
+from shop.core.errors import DomainError
 from shop.core.events import publish
 from shop.core.money import Money
 from shop.fulfillment import warehouses
@@ -59,29 +60,20 @@ S = ShipmentStatus
 CENT = Decimal("0.01")
 
 
-class WarehouseReportRefused(Exception):
+class WarehouseReportRefused(DomainError):
     """A warehouse report that cannot be accepted (the order was cancelled, the parcel is
     not at that step); nothing changed. The warehouse should stop working on the parcel."""
 
-    def __init__(self, message: str, code: str) -> None:
-        super().__init__(message)
-        self.message = message
-        self.code = code
+    status = 409
 
 
 class ShipmentNotFound(Exception):
     pass
 
 
-class ReshipRefused(Exception):
+class ReshipRefused(DomainError):
     """A replacement parcel that cannot be sent as asked; nothing changed (no stock taken, no
     parcel). ``fields`` name the bad lines."""
-
-    def __init__(self, message: str, code: str, fields: dict[str, list[str]] | None = None) -> None:
-        super().__init__(message)
-        self.message = message
-        self.code = code
-        self.fields = fields or {}
 
 
 # --- Reads -----------------------------------------------------------------------------------
