@@ -14,7 +14,7 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth import get_user_model, password_validation
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 
 from shop.accounts.models import Address, User
 
@@ -69,6 +69,10 @@ def _name_parts(name: str) -> tuple[str, str]:
     return first[:150], last.strip()[:150]
 
 
+EMAIL_EXISTS = "An account with this email address already exists; sign in instead."
+EMAIL_TAKEN = "Another account uses this email address."
+
+
 def sign_up(email: str, password: str, name: str = "") -> User:
     """A new customer, signed in by email; raises ValidationError with field errors."""
     email = _normal_email(email)
@@ -76,7 +80,7 @@ def sign_up(email: str, password: str, name: str = "") -> User:
     if len(email) > 150:
         errors["email"] = ["Use an email address of at most 150 characters."]
     elif get_user_model()._default_manager.filter(email__iexact=email).exists():
-        errors["email"] = ["An account with this email address already exists; sign in instead."]
+        errors["email"] = [EMAIL_EXISTS]
     first, last = _name_parts(name)
     user = get_user_model()(username=email, email=email, first_name=first, last_name=last)
     try:
@@ -90,7 +94,7 @@ def sign_up(email: str, password: str, name: str = "") -> User:
         user.full_clean()
     except ValidationError as exc:
         raise ValidationError(exc.message_dict) from None
-    user.save()
+    _save_claiming_email(user, EMAIL_EXISTS)
     return user
 
 
@@ -105,7 +109,7 @@ def update_profile(user_id: int, name: str, email: str) -> UserInfo:
     email = _normal_email(email)
     others = get_user_model()._default_manager.exclude(pk=user_id)
     if others.filter(email__iexact=email).exists() or others.filter(username__iexact=email).exists():
-        raise ValidationError({"email": ["Another account uses this email address."]})
+        raise ValidationError({"email": [EMAIL_TAKEN]})
     if user.username.lower() == user.email.lower():
         user.username = email
     user.email = email
@@ -114,8 +118,19 @@ def update_profile(user_id: int, name: str, email: str) -> UserInfo:
         user.full_clean(exclude=["password"])
     except ValidationError as exc:
         raise ValidationError({k if k != "username" else "email": v for k, v in exc.message_dict.items()}) from None
-    user.save(update_fields=["username", "email", "first_name", "last_name"])
+    _save_claiming_email(user, EMAIL_TAKEN, update_fields=["username", "email", "first_name", "last_name"])
     return user_info(user)
+
+
+def _save_claiming_email(user: User, taken: str, **save: Any) -> None:
+    """Saves a user whose email the checks found free. Two requests claiming one address at the
+    same moment both pass those checks; the unique indexes let one win, and the other gets the
+    form's message instead of an IntegrityError (a 500)."""
+    try:
+        with transaction.atomic():  # a savepoint: the caller's transaction stays usable
+            user.save(**save)
+    except IntegrityError:
+        raise ValidationError({"email": [taken]}) from None
 
 
 def _info(address: Address) -> AddressInfo:
