@@ -8,10 +8,11 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
+from django.db.models import F
 from django.utils import timezone
 
 from shop.catalog import services as catalog
-from shop.checkout.models import Checkout, CheckoutStepLog
+from shop.checkout.models import Checkout, CheckoutStepLog, ShippingRate
 from shop.checkout.tasks import resume_stuck_checkouts, run_checkout
 from shop.core.models import OutboxEvent
 from shop.inventory import services as inventory
@@ -126,6 +127,26 @@ def test_a_price_changed_after_placing_stops_the_checkout_and_the_cart_shows_the
     again = placed(who, capture=django_capture_on_commit_callbacks)  # now at the price shown
     assert again.state == "completed"
     assert orders.get_order(again.order_id).lines[0].unit_price == Decimal("650.00")
+
+
+def test_shipping_or_tax_changed_after_placing_stops_the_checkout_before_charging(
+    django_capture_on_commit_callbacks,
+):
+    who = shopper_with(price="600.00", quantity=1)
+    with django_capture_on_commit_callbacks() as pending:  # placed at the total shown; the saga has not run
+        info = place(who)
+    shown = checkout_row(info).grand_total
+    ShippingRate.objects.update(base_fee=F("base_fee") + 100, free_over=None)
+    with django_capture_on_commit_callbacks(execute=True):
+        for callback in pending:
+            callback()
+
+    checkout = checkout_row(info)
+    assert (checkout.state, checkout.failure_code) == ("failed", "total_changed")
+    assert f"not INR {shown:,}" in checkout.failure_message
+    assert "not been charged" in checkout.failure_message
+    assert hold_of(checkout.id) == "released"  # the units held before pricing went back
+    assert payment_of(checkout.id) is None
 
 
 def test_stock_sold_out_after_placing_fails_with_the_product_named_and_no_charge(django_capture_on_commit_callbacks):

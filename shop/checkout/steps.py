@@ -95,6 +95,14 @@ def price_checkout(checkout: Checkout) -> Updates:
         )
     except PricingError as error:
         raise StepFailed(error.code, f"{error.message} {NOT_CHARGED}") from error
+    if checkout.grand_total is not None and priced.total.amount != checkout.grand_total:
+        # As with a product's price, the shopper pays only the total they were shown.
+        shown = Money.of(checkout.grand_total, checkout.currency)
+        raise StepFailed(
+            "total_changed",
+            f"Shipping or tax changed while we placed your order: the total is now {priced.total}, "
+            f"not {shown}. {NOT_CHARGED} Review the new total and place the order again.",
+        )
     return {
         "currency": priced.total.currency,
         "subtotal": priced.subtotal.amount,
